@@ -1,0 +1,157 @@
+// Package settings holds the camera's configuration with its factory defaults.
+//
+// The defaults are the camera's privacy by default (GDPR Art. 25(2), WP 2.1.3): the microphone off,
+// event control, analytics and the app service disarmed, no update check (no outbound connection),
+// and public access on only so that the camera can be configured at all. Changes arrive as JSON merge
+// patches (RFC 7396) and are all or nothing: a patch with one bad key changes nothing and names the key.
+package settings
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// Settings is the whole configuration. Its JSON form is what GET /api/v1/settings returns and what a
+// merge patch applies to.
+type Settings struct {
+	Microphone  Microphone  `json:"microphone"`
+	Arming      Arming      `json:"arming"`
+	Analytics   Analytics   `json:"analytics"`
+	Apps        Apps        `json:"apps"`
+	UpdateCheck UpdateCheck `json:"update_check"`
+	Access      Access      `json:"access"`
+	Auth        Auth        `json:"auth"`
+	Image       Image       `json:"image"`
+}
+
+// Microphone: off in factory state; only an admin may switch it on (PBD-1).
+type Microphone struct {
+	Enabled bool `json:"enabled"`
+}
+
+// Arming is event control: nothing is stored, done or sent unless the general arming and the
+// area's own arming are both on (PBD-2).
+type Arming struct {
+	General       bool `json:"general"`
+	Storage       bool `json:"storage"`
+	Actions       bool `json:"actions"`
+	Notifications bool `json:"notifications"`
+}
+
+// Analytics is the analytics control (counting corridors, heatmaps, behaviour detection).
+type Analytics struct {
+	Enabled bool `json:"enabled"`
+}
+
+// Apps is the certified-apps service (PBD-3).
+type Apps struct {
+	Armed bool `json:"armed"`
+}
+
+// UpdateCheck is the software-update check: the camera's only outbound connection of its own, off
+// in factory state (PBD-4).
+type UpdateCheck struct {
+	Enabled bool   `json:"enabled"`
+	URL     string `json:"url"`
+}
+
+// Access holds who may reach the camera without a password.
+type Access struct {
+	Public bool `json:"public"`
+}
+
+// Auth holds the login protection.
+type Auth struct {
+	Lockout Lockout `json:"lockout"`
+}
+
+// Lockout: MaxFailures failed logins within Window lock the account for Duration (AUTH-5).
+type Lockout struct {
+	MaxFailures int      `json:"max_failures"`
+	Window      Duration `json:"window"`
+	Duration    Duration `json:"duration"`
+}
+
+// Image holds the image settings a user-level account may change (AUTH-3).
+type Image struct {
+	Brightness int `json:"brightness"`
+	Contrast   int `json:"contrast"`
+	Saturation int `json:"saturation"`
+}
+
+// Defaults returns the factory settings.
+func Defaults() Settings {
+	return Settings{
+		Access: Access{Public: true},
+		Auth: Auth{Lockout: Lockout{
+			MaxFailures: 5,
+			Window:      Duration(15 * time.Minute),
+			Duration:    Duration(15 * time.Minute),
+		}},
+		Image: Image{Brightness: 50, Contrast: 50, Saturation: 50},
+	}
+}
+
+// FieldError names the setting that made a patch fail. Code is "unknown_key" or "invalid_value".
+type FieldError struct {
+	Code    string
+	Key     string
+	Message string
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Key, e.Message) }
+
+// Validate checks every value's range, naming the first bad key.
+func (s Settings) Validate() error {
+	bad := func(key, msg string) error { return &FieldError{Code: "invalid_value", Key: key, Message: msg} }
+	l := s.Auth.Lockout
+	if l.MaxFailures < 1 || l.MaxFailures > 100 {
+		return bad("auth.lockout.max_failures", "must be between 1 and 100")
+	}
+	if d := time.Duration(l.Window); d < time.Second || d > 24*time.Hour {
+		return bad("auth.lockout.window", "must be between 1s and 24h")
+	}
+	if d := time.Duration(l.Duration); d < time.Second || d > 24*time.Hour {
+		return bad("auth.lockout.duration", "must be between 1s and 24h")
+	}
+	for key, v := range map[string]int{"image.brightness": s.Image.Brightness, "image.contrast": s.Image.Contrast, "image.saturation": s.Image.Saturation} {
+		if v < 0 || v > 100 {
+			return bad(key, "must be between 0 and 100")
+		}
+	}
+	if u := s.UpdateCheck.URL; u != "" {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || p.User != nil {
+			return bad("update_check.url", "must be an absolute http or https URL without credentials")
+		}
+	}
+	if s.UpdateCheck.Enabled && s.UpdateCheck.URL == "" {
+		return bad("update_check.enabled", "needs update_check.url to be set")
+	}
+	return nil
+}
+
+// Duration is a time.Duration written as Go duration text ("15m") in JSON, so that people can read
+// and write it.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as text.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads duration text such as "90s" or "15m".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration is text such as \"15m\"")
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as \"15m\"", s)
+	}
+	*d = Duration(v)
+	return nil
+}

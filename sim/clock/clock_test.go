@@ -1,0 +1,31 @@
+package clock
+
+import (
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+)
+
+func TestVirtualMovesOnlyWhenTold(t *testing.T) {
+	g := NewWithT(t)
+	v := New(Epoch())
+	g.Expect(v.Now()).To(Equal(Epoch()))
+	g.Expect(v.Now()).To(Equal(Epoch()))
+	g.Expect(v.Advance(24 * time.Hour)).To(Succeed())
+	g.Expect(v.Now()).To(Equal(Epoch().Add(24 * time.Hour)))
+}
+
+func TestVirtualRefusesToRunBackwards(t *testing.T) {
+	g := NewWithT(t)
+	v := New(Epoch())
+	g.Expect(v.Advance(-time.Second)).To(MatchError(ContainSubstring("backwards")))
+	g.Expect(v.Now()).To(Equal(Epoch()))
+}
+
+func TestVirtualStoresUTC(t *testing.T) {
+	g := NewWithT(t)
+	v := New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.FixedZone("CEST", 2*3600)))
+	g.Expect(v.Now().Location()).To(Equal(time.UTC))
+	g.Expect(v.Now().Hour()).To(Equal(10))
+}
