@@ -234,3 +234,18 @@ func toMap(s Settings) (map[string]any, error) {
 	}
 	return m, nil
 }
+
+// Touched lists the dotted keys of every leaf a patch names, whether or not it changes the value, so
+// that permission checks look at what a client asked for, not only at what happened to differ. A
+// patch that does not parse touches nothing (Apply refuses it anyway).
+func Touched(patch []byte) []string {
+	var p map[string]any
+	if err := json.Unmarshal(patch, &p); err != nil {
+		return nil
+	}
+	var out []string
+	for _, l := range leaves(p, nil) {
+		out = append(out, strings.Join(l.path, "."))
+	}
+	return out
+}

@@ -123,3 +123,11 @@ func FuzzApply(f *testing.F) {
 		}
 	})
 }
+
+func TestTouchedListsEveryLeafEvenUnchanged(t *testing.T) {
+	g := NewWithT(t)
+	g.Expect(Touched([]byte(`{"access": {"public": true}, "arming": {"general": null, "storage": false}}`))).
+		To(Equal([]string{"access.public", "arming.general", "arming.storage"}))
+	g.Expect(Touched([]byte(`{"microphone": null}`))).To(Equal([]string{"microphone"}))
+	g.Expect(Touched([]byte(`nope`))).To(BeEmpty())
+}

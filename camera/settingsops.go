@@ -1,0 +1,94 @@
+package camera
+
+import (
+	"errors"
+	"fmt"
+
+	"vsslab/camera/settings"
+	"vsslab/camera/users"
+)
+
+// ErrForbidden is returned when the actor's level does not allow the operation.
+var ErrForbidden = errors.New("forbidden")
+
+// ForbiddenError names what the actor may not do, for the API's error message.
+type ForbiddenError struct {
+	What string
+	Need users.Level
+}
+
+func (e *ForbiddenError) Error() string {
+	return fmt.Sprintf("%s needs the %s level", e.What, e.Need)
+}
+
+func (e *ForbiddenError) Unwrap() error { return ErrForbidden }
+
+// Settings returns the current settings.
+func (c *Camera) Settings() (settings.Settings, error) {
+	if err := c.ready(); err != nil {
+		return settings.Settings{}, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.settings, nil
+}
+
+// SettingsResult is the outcome of a patch.
+type SettingsResult struct {
+	Settings settings.Settings `json:"settings"`
+	Changed  []string          `json:"changed"`
+	Persistence
+}
+
+// PatchSettings applies a JSON merge patch on behalf of who. It is all or nothing: a bad key, a bad
+// value, or a security setting changed by a non-admin (which is refused and audited) changes nothing.
+func (c *Camera) PatchSettings(who Actor, patch []byte) (SettingsResult, error) {
+	if err := c.ready(); err != nil {
+		return SettingsResult{}, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next, changes, err := settings.Apply(c.settings, patch)
+	if err != nil {
+		return SettingsResult{}, err
+	}
+	if !who.Level.Allows(users.Admin) {
+		// Every security key the patch names counts, even one set to its current value: the
+		// question is whether this caller may write it at all.
+		for _, key := range settings.Touched(patch) {
+			if settings.IsSecurity(key) || settings.IsSecurity(key+".") {
+				c.record(who, "settings.change", key, "denied", map[string]string{"requested": requested(changes, key)})
+				return SettingsResult{}, &ForbiddenError{What: "changing " + key, Need: users.Admin}
+			}
+		}
+	}
+	if next.Auth.Lockout != c.settings.Auth.Lockout {
+		if err := c.users.SetLockout(lockoutOf(next)); err != nil {
+			return SettingsResult{}, err
+		}
+	}
+	c.settings = next
+	p, err := c.persistLocked()
+	if err != nil {
+		return SettingsResult{}, fmt.Errorf("save settings: %w", err)
+	}
+	changed := make([]string, 0, len(changes))
+	for _, ch := range changes {
+		changed = append(changed, ch.Key)
+		c.record(who, "settings.change", ch.Key, "ok", map[string]string{"old": ch.Old, "new": ch.New, "persisted": fmt.Sprint(p.Persisted)})
+	}
+	return SettingsResult{Settings: next, Changed: changed, Persistence: p}, nil
+}
+
+// ErrDisabled is returned for a function that is switched off in the settings.
+var ErrDisabled = errors.New("disabled")
+
+// requested is the value a refused patch asked for key, for the audit entry.
+func requested(changes []settings.Change, key string) string {
+	for _, ch := range changes {
+		if ch.Key == key {
+			return ch.New
+		}
+	}
+	return "(unchanged)"
+}

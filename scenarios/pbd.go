@@ -1,0 +1,162 @@
+package scenarios
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"vsslab/scenarios/target"
+)
+
+// privacyByDefault: PBD-1..5, the camera's factory state (GDPR Art. 25(2)).
+func privacyByDefault(s *suite) {
+	Describe("Privacy by default", func() {
+		It("ships with the microphone off, and only an admin can switch it on", Label("PBD-1"), func(ctx SpecContext) {
+			Expect(s.settings(ctx, factoryAdmin())).To(HaveKeyWithValue("microphone", HaveKeyWithValue("enabled", false)))
+			admin := s.takeOwnership(ctx)
+			operator := s.addAccount(ctx, admin, "operator", "user")
+			viewer := s.addAccount(ctx, admin, "viewer", "guest")
+			head := s.auditHead(ctx, admin)
+
+			byUser := s.expectStatus(ctx, 403, operator, "PATCH", "/api/v1/settings", map[string]any{"microphone": map[string]any{"enabled": true}})
+			Expect(byUser.ErrorCode()).To(Equal("forbidden"))
+			byGuest := s.expectStatus(ctx, 403, viewer, "PATCH", "/api/v1/settings", map[string]any{"microphone": map[string]any{"enabled": true}})
+			byAnon := s.do(ctx, Cred{}, "PATCH", "/api/v1/settings", map[string]any{"microphone": map[string]any{"enabled": true}})
+			Expect(byAnon.Status).To(BeElementOf(401, 403))
+			Expect(s.settings(ctx, admin)).To(HaveKeyWithValue("microphone", HaveKeyWithValue("enabled", false)), "a refused attempt changes nothing")
+
+			denied := find(s.audit(ctx, admin, head), "settings.change", "microphone.enabled")
+			Expect(denied).To(HaveLen(1), "the user-level attempt is audited once")
+			Expect(denied[0].Actor).To(Equal("operator"))
+			Expect(denied[0].Outcome).To(Equal("denied"))
+
+			s.expectStatus(ctx, 200, admin, "PATCH", "/api/v1/settings", map[string]any{"microphone": map[string]any{"enabled": true}})
+			Expect(s.settings(ctx, admin)).To(HaveKeyWithValue("microphone", HaveKeyWithValue("enabled", true)))
+			evidence("factory microphone.enabled", false)
+			evidence("refusals", map[string]int{"user": byUser.Status, "guest": byGuest.Status, "anonymous": byAnon.Status})
+			evidence("audit entry of the user's attempt", map[string]string{"actor": denied[0].Actor, "action": denied[0].Action, "target": denied[0].Target, "outcome": denied[0].Outcome})
+		})
+
+		It("ships with event control and analytics disarmed, and arms each area on its own", Label("PBD-2"), func(ctx SpecContext) {
+			factory := s.settings(ctx, factoryAdmin())
+			Expect(factory["arming"]).To(Equal(map[string]any{"general": false, "storage": false, "actions": false, "notifications": false}))
+			Expect(factory["analytics"]).To(Equal(map[string]any{"enabled": false}))
+			admin := s.takeOwnership(ctx)
+			operator := s.addAccount(ctx, admin, "operator", "user")
+
+			steps := []string{"general", "storage", "actions", "notifications"}
+			changed := map[string][]any{}
+			for i, area := range steps {
+				resp := s.expectStatus(ctx, 200, operator, "PATCH", "/api/v1/settings", map[string]any{"arming": map[string]any{area: true}})
+				body := resp.Map()
+				Expect(body["changed"]).To(Equal([]any{"arming." + area}), "arming %s changes only that area", area)
+				arming := body["settings"].(map[string]any)["arming"].(map[string]any)
+				for j, other := range steps {
+					Expect(arming[other]).To(Equal(j <= i), "after arming %v, %s", steps[:i+1], other)
+				}
+				changed[area] = body["changed"].([]any)
+			}
+			evidence("factory arming", factory["arming"])
+			evidence("factory analytics", factory["analytics"])
+			evidence("keys changed by each arming step", changed)
+		})
+
+		It("ships with the certified-apps service disarmed, armable only by an admin", Label("PBD-3"), func(ctx SpecContext) {
+			Expect(s.settings(ctx, factoryAdmin())).To(HaveKeyWithValue("apps", HaveKeyWithValue("armed", false)))
+			admin := s.takeOwnership(ctx)
+			operator := s.addAccount(ctx, admin, "operator", "user")
+			s.expectStatus(ctx, 403, operator, "PATCH", "/api/v1/settings", map[string]any{"apps": map[string]any{"armed": true}})
+			Expect(s.settings(ctx, admin)).To(HaveKeyWithValue("apps", HaveKeyWithValue("armed", false)))
+			s.expectStatus(ctx, 200, admin, "PATCH", "/api/v1/settings", map[string]any{"apps": map[string]any{"armed": true}})
+			Expect(s.settings(ctx, admin)).To(HaveKeyWithValue("apps", HaveKeyWithValue("armed", true)))
+			evidence("factory apps.armed", false)
+		})
+
+		It("opens no outbound connection in factory state, and the update check needs an admin to switch it on", Label("PBD-4"), func(ctx SpecContext) {
+			obs, ok := s.env.Target.(target.Observed)
+			if !ok {
+				Skip("not applicable: the target's outbound connections cannot be observed")
+			}
+			before := len(obs.OutboundAttempts())
+			factory := s.settings(ctx, factoryAdmin())
+			Expect(factory["update_check"]).To(HaveKeyWithValue("enabled", false))
+
+			// A day of ordinary use in factory state: live images, settings, a reboot, time passing.
+			for range 3 {
+				s.expectStatus(ctx, 200, Cred{}, "GET", "/api/v1/live.jpg", nil)
+			}
+			s.expectStatus(ctx, 200, factoryAdmin(), "PATCH", "/api/v1/settings", map[string]any{"image": map[string]any{"brightness": 60}})
+			s.expectStatus(ctx, 200, factoryAdmin(), "POST", "/api/v1/system/reboot", nil)
+			Expect(s.env.Target.PowerCycle(ctx)).To(Succeed())
+			if c, ok := s.env.Target.(target.Clocked); ok {
+				Expect(c.Clock().Advance(48 * time.Hour)).To(Succeed())
+				s.expectStatus(ctx, 200, Cred{}, "GET", "/api/v1/device", nil)
+			}
+			s.do(ctx, factoryAdmin(), "POST", "/api/v1/system/update-check", nil)
+			inFactoryState := obs.OutboundAttempts()[before:]
+			Expect(inFactoryState).To(BeEmpty(), "the camera tried to connect out in factory state")
+
+			// The observer is not blind: once an admin switches the check on, the attempt is seen.
+			var hits atomic.Int32
+			updates := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				w.WriteHeader(http.StatusOK)
+			}))
+			DeferCleanup(updates.Close)
+			admin := s.takeOwnership(ctx)
+			operator := s.addAccount(ctx, admin, "operator", "user")
+			enable := map[string]any{"update_check": map[string]any{"enabled": true, "url": updates.URL + "/firmware.json"}}
+			s.expectStatus(ctx, 403, operator, "PATCH", "/api/v1/settings", enable)
+			Expect(obs.OutboundAttempts()[before:]).To(BeEmpty())
+			s.expectStatus(ctx, 200, admin, "PATCH", "/api/v1/settings", enable)
+			check := s.expectStatus(ctx, 200, admin, "POST", "/api/v1/system/update-check", nil)
+			Expect(check.Map()).To(HaveKeyWithValue("ok", true))
+			seen := obs.OutboundAttempts()[before:]
+			host := updates.Listener.Addr().(*net.TCPAddr)
+			Expect(seen).NotTo(BeEmpty())
+			for _, a := range seen {
+				Expect(a.Address).To(Equal(host.String()))
+			}
+			Expect(hits.Load()).To(BeNumerically(">=", 1))
+			evidence("outbound attempts in factory state", len(inFactoryState))
+			evidence("outbound attempts after an admin enabled the update check", len(seen))
+		})
+
+		It("returns every setting and the default credentials to factory state on reset, and destroys the keys", Label("PBD-5"), func(ctx SpecContext) {
+			factory := s.settings(ctx, factoryAdmin())
+			oldPin := s.env.Target.CertificateSHA256()
+			admin := s.takeOwnership(ctx)
+			s.addAccount(ctx, admin, "operator", "user")
+			s.expectStatus(ctx, 200, admin, "PATCH", "/api/v1/settings", map[string]any{
+				"microphone":   map[string]any{"enabled": true},
+				"arming":       map[string]any{"general": true, "storage": true, "actions": true, "notifications": true},
+				"analytics":    map[string]any{"enabled": true},
+				"apps":         map[string]any{"armed": true},
+				"update_check": map[string]any{"enabled": true, "url": "https://127.0.0.1:9/never"},
+				"access":       map[string]any{"public": false},
+			})
+			Expect(s.settings(ctx, admin)).NotTo(Equal(factory))
+
+			s.expectStatus(ctx, 200, admin, "POST", "/api/v1/system/factory-reset", nil)
+			s.api.Reset()
+			newPin := s.env.Target.CertificateSHA256()
+			Expect(newPin).NotTo(Equal(oldPin), "the TLS key is destroyed and a new one made")
+
+			Expect(s.settings(ctx, factoryAdmin())).To(Equal(factory), "every setting is back to factory state")
+			s.expectStatus(ctx, 401, admin, "GET", "/api/v1/settings", nil)
+			s.expectStatus(ctx, 401, Cred{"operator", operatorPassword}, "GET", "/api/v1/settings", nil)
+			var dev map[string]any
+			Expect(s.expectStatus(ctx, 200, Cred{}, "GET", "/api/v1/device", nil).JSON(&dev)).To(Succeed())
+			Expect(dev).To(HaveKeyWithValue("factory_state", true))
+			Expect(dev).To(HaveKeyWithValue("admin_password_default", true))
+			evidence("settings after reset equal factory settings", true)
+			evidence("certificate changed by reset", newPin != oldPin)
+			evidence("device after reset", dev)
+		})
+	})
+}

@@ -1,0 +1,39 @@
+package scenarios
+
+import (
+	"os"
+	"strconv"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"vsslab/scenarios/target"
+)
+
+// TestScenarios runs every suite against the in-process simulated camera, exactly as `vsslab run`
+// does. Ginkgo's flags work as usual (-ginkgo.label-filter, -ginkgo.v); VSSLAB_MODEL picks the model
+// and VSSLAB_SEED the seed.
+func TestScenarios(t *testing.T) {
+	model := os.Getenv("VSSLAB_MODEL")
+	if model == "" {
+		model = "iot"
+	}
+	seed := int64(1)
+	if v := os.Getenv("VSSLAB_SEED"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			t.Fatalf("VSSLAB_SEED=%q is not a number", v)
+		}
+		seed = n
+	}
+	sim, err := target.NewSim(t.TempDir(), model, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	suiteCfg, reporterCfg := GinkgoConfiguration()
+	suiteCfg.RandomSeed = seed
+	if _, err := Run(t, Env{Target: sim, Model: model}, suiteCfg, reporterCfg, Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+}
