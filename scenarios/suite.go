@@ -196,5 +196,5 @@ func (s *suite) clock() target.Clock {
 
 // evidence attaches a measured value to the spec's report entry list.
 func evidence(name string, v any) {
-	AddReportEntry(name, v)
+	AddReportEntry(name, v, Offset(1))
 }

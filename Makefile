@@ -1,0 +1,53 @@
+# vsslab: the two commands that do everything on a fresh machine are `make run` and `make test`.
+GO       ?= go
+BIN      := bin/vsslab
+OUT      ?= report
+SEED     ?= 1
+MODEL    ?= iot
+FUZZTIME ?= 15s
+
+.PHONY: all build run run-move test vet fmt-check fuzz bench serve clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/vsslab
+
+# The main job: every suite against the embedded simulated camera; the report lands in ./report/.
+run: build
+	$(BIN) run --target sim --model $(MODEL) --seed $(SEED) --out $(OUT)
+
+run-move: build
+	$(BIN) run --target sim --model move --seed $(SEED) --out $(OUT)-move
+
+# Every test: formatting, vet, unit tests beside the code, and the scenario suites on both models.
+test: fmt-check vet
+	$(GO) test -count=1 ./...
+	VSSLAB_MODEL=move $(GO) test -count=1 ./scenarios/
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# A short run of every fuzz target (go test -fuzz takes one target at a time).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
+	    echo "== $$pkg $$f"; \
+	    TMPDIR=$${TMPDIR:-/dev/shm} $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 20x $$pkg; \
+	  done; \
+	done
+
+# Benchmarks print ratios against a reference run in the same process.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+serve: build
+	$(BIN) camera serve --state ./camera-state
+
+clean:
+	rm -rf bin $(OUT) $(OUT)-move

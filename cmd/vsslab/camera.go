@@ -1,0 +1,74 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"vsslab/camera/clock"
+	"vsslab/sim/world"
+)
+
+func cameraCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "camera",
+		Short: "Run the reference camera",
+	}
+	cmd.AddCommand(serveCommand())
+	return cmd
+}
+
+func serveCommand() *cobra.Command {
+	var (
+		stateDir, httpsAddr, httpAddr, model string
+		seed                                 int64
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the reference camera on the simulated world until SIGTERM",
+		Long: `Runs the reference camera as a server on the simulated sensor and the wall clock.
+When it is ready it prints one JSON line on stdout:
+  {"event":"ready","https":"https://…","http":"http://…","cert_sha256":"…"}
+Port 0 picks a free port. SIGTERM or Ctrl-C shuts it down cleanly.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if stateDir == "" {
+				return &exitError{code: 2, err: fmt.Errorf("--state DIR is required: the directory that keeps the camera's settings, users, keys and audit log")}
+			}
+			if model != "iot" && model != "move" {
+				return &exitError{code: 2, err: fmt.Errorf("unknown model %q: use --model iot or --model move", model)}
+			}
+			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			w, err := world.Start(world.Options{
+				StateDir: stateDir, Model: model, Seed: seed, Clock: clock.System{},
+				HTTPS: httpsAddr, HTTP: httpAddr, Width: 1280, Height: 720, Log: log,
+			})
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			ready := map[string]string{
+				"event":       "ready",
+				"https":       w.Server.HTTPSURL(),
+				"http":        w.Server.HTTPURL(),
+				"cert_sha256": w.Camera.CertificateSHA256(),
+			}
+			line, _ := json.Marshal(ready)
+			fmt.Fprintln(cmd.OutOrStdout(), string(line))
+			<-cmd.Context().Done()
+			if err := w.Close(); err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("shut down: %w", err)}
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "vsslab camera: stopped")
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&stateDir, "state", "", "state directory (settings, users, keys, audit log); created if absent")
+	f.StringVar(&httpsAddr, "https", "127.0.0.1:8443", "HTTPS API listen address")
+	f.StringVar(&httpAddr, "http", "127.0.0.1:8080", `plain-HTTP listen address (it only redirects to HTTPS); "" for none`)
+	f.StringVar(&model, "model", "iot", "camera model: iot (fixed) or move (PTZ)")
+	f.Int64Var(&seed, "seed", 1, "seed of the simulated scene and serial number")
+	return cmd
+}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"vsslab/scenarios/runner"
+)
+
+func runCommand() *cobra.Command {
+	var o runner.Options
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the scenario suites against a camera and write the certification report",
+		Long: `Runs every scenario suite (or those selected by --label-filter, e.g. "AUTH-1 || PBD")
+against the target and writes report.json, junit.xml, report.html and run.log to --out.
+Exit code: 0 when nothing failed, 1 when a requirement failed, 2 on a usage or infrastructure error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Progress = cmd.ErrOrStderr()
+			o.Terminal = term.IsTerminal(int(os.Stderr.Fd()))
+			res, err := runner.Run(cmd.Context(), o)
+			if err != nil {
+				// Usage mistakes and broken runs both exit 2; the message says what to do.
+				return &exitError{code: 2, err: err}
+			}
+			fmt.Fprint(cmd.OutOrStdout(), runner.Summary(res.Report, o.OutDir))
+			if res.ExitCode != 0 {
+				return &exitError{code: res.ExitCode, err: fmt.Errorf("run finished with exit code %d", res.ExitCode)}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Target, "target", "sim", "camera under test: sim (the in-process reference camera on the simulated world)")
+	f.StringVar(&o.Model, "model", "iot", "camera model: iot or move")
+	f.StringVar(&o.LabelFilter, "label-filter", "", `select specs by requirement ID or area, e.g. "AUTH-1 || PBD-2"`)
+	f.StringVar(&o.OutDir, "out", "report", "directory for the report files")
+	f.Int64Var(&o.Seed, "seed", 1, "seed of the simulated world and of the spec order")
+	return cmd
+}
