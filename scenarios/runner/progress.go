@@ -47,6 +47,10 @@ func (p *progress) finished(r types.SpecReport) {
 	if r.LeafNodeType != types.NodeTypeIt {
 		return
 	}
+	if r.State == types.SpecStateSkipped && r.Failure.Message == "" {
+		// Left out by the label filter: it never ran, and was not counted in the total.
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.n++

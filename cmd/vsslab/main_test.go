@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+
+	"vsslab/reports"
+	"vsslab/scenarios/target"
+)
+
+// The tests run the real binary, as a user or CI does.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "vsslab")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build vsslab: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+func TestCommands(t *testing.T) {
+	bin := buildBinary(t)
+
+	t.Run("camera serve prints its ready line, serves, and stops on SIGTERM", func(t *testing.T) {
+		g := NewWithT(t)
+		cmd := exec.Command(bin, "camera", "serve", "--state", filepath.Join(t.TempDir(), "state"), "--https", "127.0.0.1:0", "--http", "127.0.0.1:0")
+		stdout, err := cmd.StdoutPipe()
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(cmd.Start()).To(Succeed())
+		defer cmd.Process.Kill()
+		line, err := bufio.NewReader(stdout).ReadBytes('\n')
+		g.Expect(err).NotTo(HaveOccurred())
+		var ready map[string]string
+		g.Expect(json.Unmarshal(line, &ready)).To(Succeed())
+		g.Expect(ready).To(HaveKeyWithValue("event", "ready"))
+		g.Expect(ready["https"]).To(HavePrefix("https://127.0.0.1:"))
+		g.Expect(ready["http"]).To(HavePrefix("http://127.0.0.1:"))
+		g.Expect(ready["cert_sha256"]).To(MatchRegexp(`^[0-9a-f]{64}$`))
+
+		client := target.PinnedClient(func() string { return ready["cert_sha256"] })
+		resp, err := client.Get(ready["https"] + "/api/v1/device")
+		g.Expect(err).NotTo(HaveOccurred())
+		var dev map[string]any
+		g.Expect(json.NewDecoder(resp.Body).Decode(&dev)).To(Succeed())
+		resp.Body.Close()
+		g.Expect(dev).To(HaveKeyWithValue("admin_password_default", true))
+		g.Expect(dev).To(HaveKeyWithValue("model", "iot"))
+
+		g.Expect(cmd.Process.Signal(syscall.SIGTERM)).To(Succeed())
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		g.Eventually(done, 20*time.Second).Should(Receive(BeNil()), "a clean shutdown exits 0")
+	})
+
+	t.Run("camera serve refuses corrupt state and names the file", func(t *testing.T) {
+		g := NewWithT(t)
+		state := t.TempDir()
+		g.Expect(os.WriteFile(filepath.Join(state, "settings.json"), []byte(`{"access": {"public": tru`), 0o600)).To(Succeed())
+		out, err := exec.Command(bin, "camera", "serve", "--state", state, "--https", "127.0.0.1:0", "--http", "").CombinedOutput()
+		g.Expect(exitCode(err)).To(Equal(2))
+		g.Expect(string(out)).To(ContainSubstring(filepath.Join(state, "settings.json")))
+		data, _ := os.ReadFile(filepath.Join(state, "settings.json"))
+		g.Expect(string(data)).To(Equal(`{"access": {"public": tru`), "the corrupt file is left for inspection")
+	})
+
+	t.Run("usage errors exit 2 with a message", func(t *testing.T) {
+		g := NewWithT(t)
+		out, err := exec.Command(bin, "run", "--model", "dome", "--out", t.TempDir()).CombinedOutput()
+		g.Expect(exitCode(err)).To(Equal(2))
+		g.Expect(string(out)).To(ContainSubstring("--model iot or --model move"))
+		out, err = exec.Command(bin, "camera", "serve").CombinedOutput()
+		g.Expect(exitCode(err)).To(Equal(2))
+		g.Expect(string(out)).To(ContainSubstring("--state DIR is required"))
+	})
+
+	t.Run("the same seed gives the same verdicts and evidence", func(t *testing.T) {
+		g := NewWithT(t)
+		filter := "AUD-1 || AUTH-5 || PBD-2 || AUTH-3"
+		var runs []reports.Report
+		for range 2 {
+			out := t.TempDir()
+			cmd := exec.Command(bin, "run", "--seed", "11", "--label-filter", filter, "--out", out)
+			stdout, err := cmd.Output()
+			g.Expect(err).NotTo(HaveOccurred(), "%s", stdout)
+			g.Expect(string(stdout)).To(ContainSubstring("4 passed"))
+			f, err := os.Open(filepath.Join(out, "report.json"))
+			g.Expect(err).NotTo(HaveOccurred())
+			rep, err := reports.ReadJSON(f)
+			f.Close()
+			g.Expect(err).NotTo(HaveOccurred())
+			runs = append(runs, rep)
+		}
+		g.Expect(runs[0].Summary).To(Equal(runs[1].Summary))
+		for i, r := range runs[0].Requirements {
+			other := runs[1].Requirements[i]
+			g.Expect(other.Verdict).To(Equal(r.Verdict), r.ID)
+			g.Expect(len(other.Specs)).To(Equal(len(r.Specs)))
+			for j, s := range r.Specs {
+				g.Expect(len(other.Specs[j].Evidence)).To(Equal(len(s.Evidence)))
+				for k, e := range s.Evidence {
+					g.Expect(string(other.Specs[j].Evidence[k].Value)).To(Equal(string(e.Value)), "%s evidence %q", r.ID, e.Name)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,87 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+
+	"vsslab/reports"
+)
+
+// TestRunWritesTheReport runs a slice of the real suites in-process (Ginkgo allows one run per
+// process, so this is the package's only Run) and checks what a certifier receives.
+func TestRunWritesTheReport(t *testing.T) {
+	g := NewWithT(t)
+	out := filepath.Join(t.TempDir(), "report")
+	var progress bytes.Buffer
+	res, err := Run(context.Background(), Options{
+		Model: "iot", LabelFilter: "TLS-1 || AUTH-4", OutDir: out, Seed: 7, Progress: &progress,
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(res.ExitCode).To(Equal(0))
+	for _, f := range []string{"report.json", "junit.xml", "report.html", "run.log"} {
+		g.Expect(filepath.Join(out, f)).To(BeARegularFile())
+	}
+	f, err := os.Open(filepath.Join(out, "report.json"))
+	g.Expect(err).NotTo(HaveOccurred())
+	defer f.Close()
+	rep, err := reports.ReadJSON(f)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(rep.Seed).To(Equal(int64(7)))
+	g.Expect(rep.Target.Kind).To(Equal("sim"))
+	g.Expect(rep.Target.FirmwareHash).To(HavePrefix("sha256:"))
+	g.Expect(rep.Harness.Version).To(Equal(HarnessVersion))
+	verdicts := map[string]reports.Verdict{}
+	for _, r := range rep.Requirements {
+		verdicts[r.ID] = r.Verdict
+	}
+	g.Expect(verdicts).To(HaveKeyWithValue("TLS-1", reports.Passed))
+	g.Expect(verdicts).To(HaveKeyWithValue("AUTH-4", reports.Passed))
+	g.Expect(verdicts).To(HaveKeyWithValue("AUTH-1", reports.NotRun), "filtered out, so not run: never passed")
+	g.Expect(verdicts).To(HaveKeyWithValue("ANA-1", reports.NotRun))
+
+	lines := strings.Split(strings.TrimSpace(progress.String()), "\n")
+	g.Expect(lines[0]).To(Equal("running 2 specs"))
+	g.Expect(lines).To(HaveLen(3))
+	g.Expect(progress.String()).To(ContainSubstring("passed         TLS-1"))
+
+	log, err := os.ReadFile(filepath.Join(out, "run.log"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(string(log)).To(ContainSubstring("SUCCESS!"), "Ginkgo's transcript goes to run.log")
+	g.Expect(string(log)).To(ContainSubstring("anonymous live image"))
+
+	g.Expect(Summary(rep, out)).To(ContainSubstring("2 passed"))
+}
+
+func TestOptionsAreChecked(t *testing.T) {
+	for name, o := range map[string]Options{
+		"target":       {Target: "bench", OutDir: "x"},
+		"model":        {Model: "dome", OutDir: "x"},
+		"no out":       {},
+		"label filter": {OutDir: "x", LabelFilter: "AUTH-1 &&"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			_, err := Run(context.Background(), o)
+			var ue *UsageError
+			g.Expect(err).To(BeAssignableToTypeOf(ue))
+		})
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	g := NewWithT(t)
+	rep := reports.Report{Summary: map[reports.Verdict]int{reports.Passed: 3}}
+	g.Expect(exitCode(rep)).To(Equal(0))
+	rep.Summary[reports.NotRun] = 5
+	g.Expect(exitCode(rep)).To(Equal(0), "not run is not a failure")
+	rep.Summary[reports.Error] = 1
+	g.Expect(exitCode(rep)).To(Equal(2))
+	rep.Summary[reports.Failed] = 1
+	g.Expect(exitCode(rep)).To(Equal(1), "a failed requirement wins")
+}
