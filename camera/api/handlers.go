@@ -84,11 +84,10 @@ func (h *Handler) addUser(w http.ResponseWriter, r *http.Request, c *call) {
 		h.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{
-		"user":      camera.Account{Name: req.Name, Level: level},
-		"persisted": p.Persisted,
-		"reason":    p.Reason,
-	})
+	writeJSON(w, http.StatusCreated, struct {
+		User camera.Account `json:"user"`
+		camera.Persistence
+	}{camera.Account{Name: req.Name, Level: level}, p})
 }
 
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, c *call) {
@@ -274,6 +273,8 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusNotFound, "user_not_found", "There is no such user.")
 	case errors.Is(err, users.ErrExists):
 		writeError(w, http.StatusConflict, "user_exists", "A user of that name exists already.")
+	case errors.Is(err, users.ErrBuiltInAdmin):
+		writeError(w, http.StatusConflict, "built_in_admin", "The built-in admin account cannot be deleted.")
 	case errors.Is(err, users.ErrLastAdmin):
 		writeError(w, http.StatusConflict, "last_admin", err.Error())
 	case errors.Is(err, camera.ErrDisabled):

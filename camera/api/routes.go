@@ -73,6 +73,10 @@ func routes() []route {
 // match finds the route for a path. It returns the route for the method, the methods the path allows
 // (for 405's Allow header), and the path parameters.
 func match(table []route, method, path string) (*route, []string, map[string]string) {
+	if method == http.MethodHead {
+		// HEAD is GET without the body (net/http drops it), as HTTP requires.
+		method = http.MethodGet
+	}
 	var allowed []string
 	for i := range table {
 		params, ok := matchPath(table[i].pattern, path)

@@ -91,7 +91,7 @@ func checkKeys(patch, shape map[string]any, prefix string) error {
 		path := prefix + k
 		sv, ok := shape[k]
 		if !ok {
-			return &FieldError{Code: "unknown_key", Key: path, Message: "is not a setting of this camera"}
+			return &FieldError{Code: "unknown_key", Key: path, Message: "is unknown to this camera"}
 		}
 		sub, isObj := sv.(map[string]any)
 		if !isObj || v == nil {
