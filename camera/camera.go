@@ -263,7 +263,7 @@ func (c *Camera) Device() (Device, error) {
 		Model:                c.cfg.Model,
 		Firmware:             FirmwareVersion,
 		Serial:               c.cfg.Serial,
-		FactoryState:         def && c.settings == settings.Defaults() && len(c.users.List()) == 1,
+		FactoryState:         def && c.settings.Equal(settings.Defaults()) && len(c.users.List()) == 1,
 		AdminPasswordDefault: def,
 	}, nil
 }

@@ -2,6 +2,7 @@ package settings
 
 import (
 	"encoding/json"
+	"reflect"
 	"errors"
 	"testing"
 	"time"
@@ -106,7 +107,7 @@ func FuzzApply(f *testing.F) {
 			if !errors.As(err, &fe) || fe.Message == "" {
 				t.Fatalf("error is not a named field error: %v", err)
 			}
-			if next != cur || len(changes) != 0 {
+			if !reflect.DeepEqual(next, cur) || len(changes) != 0 {
 				t.Fatalf("a refused patch changed something")
 			}
 			return

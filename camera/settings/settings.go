@@ -10,7 +10,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
+
+	"vsslab/camera/mask"
 )
 
 // Settings is the whole configuration. Its JSON form is what GET /api/v1/settings returns and what a
@@ -24,6 +27,9 @@ type Settings struct {
 	Access      Access      `json:"access"`
 	Auth        Auth        `json:"auth"`
 	Image       Image       `json:"image"`
+	// Masks are the obscured image areas (MASK-1..3); on the move model, privacy zones fixed in
+	// scene coordinates (MASK-4).
+	Masks []mask.Mask `json:"masks"`
 }
 
 // Microphone: off in factory state; only an admin may switch it on (PBD-1).
@@ -57,9 +63,12 @@ type UpdateCheck struct {
 	URL     string `json:"url"`
 }
 
-// Access holds who may reach the camera without a password.
+// Access holds who may reach the camera without a password, and what guests get.
 type Access struct {
 	Public bool `json:"public"`
+	// GuestMaxFPS is the frame rate a guest's live stream is limited to (WP 2.1.3 a: "live images
+	// with reduced frame rate").
+	GuestMaxFPS float64 `json:"guest_max_fps"`
 }
 
 // Auth holds the login protection.
@@ -84,14 +93,21 @@ type Image struct {
 // Defaults returns the factory settings.
 func Defaults() Settings {
 	return Settings{
-		Access: Access{Public: true},
+		Access: Access{Public: true, GuestMaxFPS: 1},
 		Auth: Auth{Lockout: Lockout{
 			MaxFailures: 5,
 			Window:      Duration(15 * time.Minute),
 			Duration:    Duration(15 * time.Minute),
 		}},
 		Image: Image{Brightness: 50, Contrast: 50, Saturation: 50},
+		Masks: []mask.Mask{},
 	}
+}
+
+// Equal tells whether s and o hold the same values (a nil and an empty mask list are the same).
+func (s Settings) Equal(o Settings) bool {
+	d, err := Diff(s, o)
+	return err == nil && len(d) == 0
 }
 
 // FieldError names the setting that made a patch fail. Code is "unknown_key" or "invalid_value".
@@ -126,6 +142,16 @@ func (s Settings) Validate() error {
 		if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || p.User != nil {
 			return bad("update_check.url", "must be an absolute http or https URL without credentials")
 		}
+	}
+	if g := s.Access.GuestMaxFPS; g != g || g < 0.1 || g > 30 {
+		return bad("access.guest_max_fps", "must be between 0.1 and 30 frames per second")
+	}
+	if s.Masks == nil {
+		return bad("masks", "must be a list (use [] for none)")
+	}
+	if err := mask.ValidateAll(s.Masks); err != nil {
+		key, msg, _ := strings.Cut(err.Error(), ": ")
+		return bad("masks"+key, msg)
 	}
 	if s.UpdateCheck.Enabled && s.UpdateCheck.URL == "" {
 		return bad("update_check.enabled", "needs update_check.url to be set")

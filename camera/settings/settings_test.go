@@ -6,6 +6,8 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+
+	"vsslab/camera/mask"
 )
 
 func TestFactoryDefaultsArePrivacyByDefault(t *testing.T) {
@@ -27,7 +29,7 @@ func TestJSONFormIsReadable(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(string(b)).To(ContainSubstring(`"microphone":{"enabled":false}`))
 	g.Expect(string(b)).To(ContainSubstring(`"window":"15m0s"`))
-	g.Expect(string(b)).To(ContainSubstring(`"access":{"public":true}`))
+	g.Expect(string(b)).To(ContainSubstring(`"access":{"public":true,"guest_max_fps":1}`))
 }
 
 func TestValidateNamesTheKey(t *testing.T) {
@@ -49,4 +51,26 @@ func TestValidateNamesTheKey(t *testing.T) {
 			g.Expect(s.Validate().(*FieldError).Key).To(Equal(key))
 		})
 	}
+}
+
+func TestMasksInSettings(t *testing.T) {
+	g := NewWithT(t)
+	next, changes, err := Apply(Defaults(), []byte(`{"masks": [{"id": "door", "rect": [0.1, 0.1, 0.2, 0.3], "style": "pixelate", "tile": 32}]}`))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(next.Masks).To(HaveLen(1))
+	g.Expect(changes).To(HaveLen(1))
+	g.Expect(changes[0].Key).To(Equal("masks"))
+	g.Expect(IsSecurity("masks")).To(BeFalse(), "masks are image setup, a user's task")
+
+	_, _, err = Apply(Defaults(), []byte(`{"masks": [{"id": "door", "rect": [0.1, 0.1, 0.2, 0.3], "style": "pixelate", "tile": 30}]}`))
+	g.Expect(err).To(MatchError(ContainSubstring("masks[0].tile")))
+	g.Expect(err.(*FieldError).Key).To(Equal("masks[0].tile"))
+	_, _, err = Apply(Defaults(), []byte(`{"masks": [{"id": "door", "rect": [0.1, 0.1], "style": "color", "color": "#000000"}]}`))
+	g.Expect(err).To(HaveOccurred(), "a short rect is refused")
+	_, _, err = Apply(Defaults(), []byte(`{"masks": null}`))
+	g.Expect(err).NotTo(HaveOccurred(), "null restores the factory list")
+	g.Expect(Defaults().Equal(Defaults())).To(BeTrue())
+	withMask := Defaults()
+	withMask.Masks = []mask.Mask{{ID: "a"}}
+	g.Expect(withMask.Equal(Defaults())).To(BeFalse())
 }
