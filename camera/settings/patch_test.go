@@ -2,8 +2,8 @@ package settings
 
 import (
 	"encoding/json"
-	"reflect"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
