@@ -7,10 +7,12 @@ package clock
 
 import "time"
 
-// Clock tells the current time. It is the interface the camera is built on; sim/clock provides a
-// virtual implementation and System the real one.
+// Clock tells the current time and wakes the camera when a moment has come (the next frame is due).
+// It is the interface the camera is built on; sim/clock provides a virtual implementation and System
+// the real one.
 type Clock interface {
 	Now() time.Time
+	After(d time.Duration) <-chan time.Time
 }
 
 // System is the wall clock, used when the camera runs for real (`vsslab camera serve`).
@@ -18,3 +20,6 @@ type System struct{}
 
 // Now returns the wall-clock time in UTC, so that stored time stamps never depend on the host's zone.
 func (System) Now() time.Time { return time.Now().UTC() }
+
+// After waits on the wall clock.
+func (System) After(d time.Duration) <-chan time.Time { return time.After(d) }

@@ -17,8 +17,9 @@ func Epoch() time.Time { return time.Date(2026, time.January, 1, 8, 0, 0, 0, tim
 
 // Virtual is a clock that moves only when told to. It is safe for concurrent use.
 type Virtual struct {
-	mu  sync.Mutex
-	now time.Time
+	mu      sync.Mutex
+	now     time.Time
+	waiters []waiter
 }
 
 // New returns a virtual clock showing start (in UTC).
@@ -41,5 +42,40 @@ func (v *Virtual) Advance(d time.Duration) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.now = v.now.Add(d)
+	v.wake()
 	return nil
+}
+
+// After returns a channel that receives the virtual time once the clock has been advanced by at least
+// d from now. It lets camera code wait for "the next frame is due" without reading the wall clock; a
+// test decides when that moment comes by calling Advance.
+func (v *Virtual) After(d time.Duration) <-chan time.Time {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	at := v.now.Add(d)
+	if d <= 0 {
+		ch <- v.now
+		return ch
+	}
+	v.waiters = append(v.waiters, waiter{at: at, ch: ch})
+	return ch
+}
+
+type waiter struct {
+	at time.Time
+	ch chan time.Time
+}
+
+// wake delivers every waiter that is due; the caller holds v.mu.
+func (v *Virtual) wake() {
+	kept := v.waiters[:0]
+	for _, w := range v.waiters {
+		if !w.at.After(v.now) {
+			w.ch <- v.now
+			continue
+		}
+		kept = append(kept, w)
+	}
+	v.waiters = kept
 }

@@ -29,3 +29,15 @@ func TestVirtualStoresUTC(t *testing.T) {
 	g.Expect(v.Now().Location()).To(Equal(time.UTC))
 	g.Expect(v.Now().Hour()).To(Equal(10))
 }
+
+func TestAfterFiresOnlyWhenAdvancedFarEnough(t *testing.T) {
+	g := NewWithT(t)
+	v := New(Epoch())
+	ch := v.After(100 * time.Millisecond)
+	g.Consistently(ch, "20ms").ShouldNot(Receive(), "nothing happens while virtual time stands still")
+	g.Expect(v.Advance(99 * time.Millisecond)).To(Succeed())
+	g.Expect(ch).NotTo(Receive())
+	g.Expect(v.Advance(time.Millisecond)).To(Succeed())
+	g.Expect(ch).To(Receive(Equal(Epoch().Add(100 * time.Millisecond))))
+	g.Expect(v.After(0)).To(Receive(Equal(v.Now())), "a zero wait is due at once")
+}
