@@ -17,6 +17,10 @@ type Actor struct {
 	// DefaultPassword marks an admin still using the factory password: changes are applied but not
 	// persisted (AUTH-1).
 	DefaultPassword bool
+	// Anonymous marks public access without credentials. It is a flag, not a name, so that nothing
+	// can be mistaken for it; the names "anonymous" and "system" are reserved all the same, to keep
+	// the audit trail unambiguous.
+	Anonymous bool
 }
 
 // system is the camera acting on its own (boot, scheduled work).
@@ -25,7 +29,7 @@ func system() Actor { return Actor{Name: "system", Level: users.Admin, Source: "
 // Anonymous is public access from source: a guest without a password, allowed only while
 // access.public is on.
 func Anonymous(source string) Actor {
-	return Actor{Name: "anonymous", Level: users.Guest, Source: source}
+	return Actor{Name: "anonymous", Level: users.Guest, Source: source, Anonymous: true}
 }
 
 // record appends to the audit log. An audit write that fails must not go unnoticed, but it must not

@@ -18,17 +18,7 @@ func (c *Camera) Authenticate(name, password, source string) (Actor, error) {
 	c.mu.Unlock()
 	acct, err := store.Authenticate(name, password)
 	if err != nil {
-		who := Actor{Name: name, Source: source}
-		var locked *users.LockedError
-		switch {
-		case errors.As(err, &locked) && locked.JustLocked:
-			c.record(who, "auth.failure", name, "failed", nil)
-			c.record(who, "auth.lockout", name, "denied", map[string]string{"until": locked.Until.UTC().Format("2006-01-02T15:04:05Z07:00")})
-		case errors.As(err, &locked):
-			c.record(who, "auth.failure", name, "denied", map[string]string{"reason": "account locked"})
-		default:
-			c.record(who, "auth.failure", name, "failed", nil)
-		}
+		c.auditFailure(name, source, err)
 		return Actor{}, err
 	}
 	return Actor{
@@ -92,4 +82,20 @@ func (c *Camera) SessionActor(token, source string) (Actor, string, bool) {
 		return Actor{}, "", false
 	}
 	return who, s.CSRF, true
+}
+
+// auditFailure records a failed login and, when it locked the account, the lockout: in one place,
+// whichever way the credentials came in.
+func (c *Camera) auditFailure(name, source string, err error) {
+	who := Actor{Name: name, Source: source}
+	var locked *users.LockedError
+	switch {
+	case errors.As(err, &locked) && locked.JustLocked:
+		c.record(who, "auth.failure", name, "failed", nil)
+		c.record(who, "auth.lockout", name, "denied", map[string]string{"until": locked.Until.UTC().Format("2006-01-02T15:04:05Z07:00")})
+	case errors.As(err, &locked):
+		c.record(who, "auth.failure", name, "denied", map[string]string{"reason": "account locked"})
+	default:
+		c.record(who, "auth.failure", name, "failed", nil)
+	}
 }

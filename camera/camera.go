@@ -11,6 +11,7 @@ package camera
 
 import (
 	"context"
+	"image"
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
@@ -22,6 +23,7 @@ import (
 
 	"vsslab/camera/audit"
 	"vsslab/camera/clock"
+	"vsslab/camera/ptz"
 	"vsslab/camera/settings"
 	"vsslab/camera/state"
 	"vsslab/camera/tlscert"
@@ -61,6 +63,8 @@ type Config struct {
 	Random io.Reader
 	// Hosts are the names and addresses written into the camera's self-signed certificate.
 	Hosts []string
+	// Microphone is the sound source; nil on a camera without one.
+	Microphone Microphone
 }
 
 // Camera is a running reference camera. It is safe for concurrent use.
@@ -77,6 +81,19 @@ type Camera struct {
 	privacy  time.Time // privacy mode is on until this instant
 	sessions *sessions
 	update   UpdateStatus
+
+	// The image pipeline: masks (with the PTZ view), the stream's fan-out, and one encoder per output.
+	masks     masking
+	hub       *hub
+	streamEnc *encoder
+	snapEnc   *encoder
+	stop      chan struct{}
+	done      chan struct{}
+	// size is the sensor's frame size, read at start.
+	size image.Point
+	// onPrivacy are called when privacy mode switches on, to end running streams.
+	onPrivacy []func()
+	closeOnce sync.Once
 }
 
 // ErrHalted wraps the reason a camera that failed to boot gives for every request.
@@ -110,17 +127,52 @@ func New(cfg Config) (*Camera, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new camera: %w", err)
 	}
-	c := &Camera{cfg: cfg, dir: dir, audit: log}
+	c := &Camera{cfg: cfg, dir: dir, audit: log, hub: newHub(), stop: make(chan struct{}), done: make(chan struct{})}
+	if c.streamEnc, err = newEncoder(); err != nil {
+		return nil, fmt.Errorf("new camera: %w", err)
+	}
+	if c.snapEnc, err = newEncoder(); err != nil {
+		return nil, fmt.Errorf("new camera: %w", err)
+	}
+	if cfg.Model == ModelMove {
+		p, ok := cfg.Sensor.(PTZ)
+		if !ok {
+			return nil, errors.New("new camera: the move model needs a sensor that can pan, tilt and zoom")
+		}
+		c.masks.ptz = p
+	}
 	if err := c.boot(); err != nil {
 		_ = log.Close()
 		return nil, fmt.Errorf("new camera: %w", err)
 	}
+	if f, err := cfg.Sensor.Capture(); err == nil {
+		c.size = f.Image.Rect.Size()
+	}
+	go func() {
+		defer close(c.done)
+		c.produce(c.stop)
+	}()
 	return c, nil
 }
 
-// Close stops the camera's background work and closes its files.
+// Close stops the camera's background work, ends every stream and closes its files.
 func (c *Camera) Close() error {
-	return c.audit.Close()
+	var err error
+	c.closeOnce.Do(func() {
+		close(c.stop)
+		<-c.done
+		c.hub.closeAll()
+		err = c.audit.Close()
+	})
+	return err
+}
+
+// OnPrivacy registers f to run whenever privacy mode is switched on: the RTSP server ends its
+// sessions there.
+func (c *Camera) OnPrivacy(f func()) {
+	c.mu.Lock()
+	c.onPrivacy = append(c.onPrivacy, f)
+	c.mu.Unlock()
 }
 
 // Model is the camera's model.
@@ -161,6 +213,20 @@ func (c *Camera) boot() error {
 	id, err := tlscert.LoadOrCreate(c.dir, c.cfg.Serial, c.cfg.Clock.Now(), c.cfg.Hosts, c.cfg.Random)
 	if err != nil {
 		return err
+	}
+	// Masks are in place before the first frame after boot is captured.
+	if err := c.masks.set(s); err != nil {
+		path, _ := c.dir.Join(settingsFile)
+		return &state.CorruptError{Path: path, Err: err}
+	}
+	if c.masks.ptz != nil {
+		c.masks.Lock()
+		err := c.masks.ptz.SetView(ptz.Home())
+		c.masks.view = ptz.Home()
+		c.masks.Unlock()
+		if err != nil {
+			return fmt.Errorf("move to the home view: %w", err)
+		}
 	}
 	c.mu.Lock()
 	c.halted = nil

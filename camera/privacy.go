@@ -44,23 +44,32 @@ func (c *Camera) SetPrivacy(who Actor, on bool) (PrivacyStatus, error) {
 		return PrivacyStatus{}, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	until := time.Time{}
 	if on {
 		until = c.cfg.Clock.Now().Add(PrivacyDuration)
 	}
 	if err := c.dir.SaveJSON(privacyStateFile, privacyFile{Until: until}); err != nil {
+		c.mu.Unlock()
 		return PrivacyStatus{}, fmt.Errorf("save privacy mode: %w", err)
 	}
 	c.privacy = until
+	status := c.privacyLocked()
+	hooks := append([]func(){}, c.onPrivacy...)
+	c.mu.Unlock()
+
 	action := "privacy.off"
 	detail := map[string]string(nil)
 	if on {
 		action = "privacy.on"
 		detail = map[string]string{"until": until.Format(time.RFC3339)}
+		// Running streams end now. The hooks run without the camera's lock: they call back into it.
+		c.hub.closeAll()
+		for _, f := range hooks {
+			f()
+		}
 	}
 	c.record(who, action, "", "ok", detail)
-	return c.privacyLocked(), nil
+	return status, nil
 }
 
 // checkPrivacy is called by every path that shows images: live snapshot, image search, and later

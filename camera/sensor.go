@@ -1,10 +1,7 @@
 package camera
 
 import (
-	"bytes"
-	"fmt"
 	"image"
-	"image/jpeg"
 	"time"
 )
 
@@ -20,21 +17,17 @@ type Frame struct {
 	Captured time.Time
 }
 
-// SnapshotQuality is the JPEG quality of live snapshots.
-const SnapshotQuality = 85
-
-// Snapshot is the current live image as JPEG, refused while privacy mode is on.
+// Snapshot is the current live image, masked, as JPEG; refused while privacy mode is on. It is
+// captured when asked for, so a mask change is in every snapshot taken after the change returns.
 func (c *Camera) Snapshot(who Actor) ([]byte, error) {
 	if err := c.checkPrivacy(); err != nil {
 		return nil, err
 	}
-	f, err := c.cfg.Sensor.Capture()
+	c.snapEnc.Lock()
+	defer c.snapEnc.Unlock()
+	jpg, _, err := c.frame(c.snapEnc.enc)
 	if err != nil {
-		return nil, fmt.Errorf("capture: %w", err)
+		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, f.Image, &jpeg.Options{Quality: SnapshotQuality}); err != nil {
-		return nil, fmt.Errorf("encode snapshot: %w", err)
-	}
-	return buf.Bytes(), nil
+	return jpg, nil
 }

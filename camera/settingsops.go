@@ -3,7 +3,9 @@ package camera
 import (
 	"errors"
 	"fmt"
+	"strings"
 
+	"vsslab/camera/mask"
 	"vsslab/camera/settings"
 	"vsslab/camera/users"
 )
@@ -62,14 +64,23 @@ func (c *Camera) PatchSettings(who Actor, patch []byte) (SettingsResult, error) 
 			}
 		}
 	}
-	if next.Auth.Lockout != c.settings.Auth.Lockout {
-		if err := c.users.SetLockout(lockoutOf(next)); err != nil {
-			return SettingsResult{}, err
+	if c.cfg.Model == ModelMove {
+		// WP 2.2 b: the move model's privacy zones are colour areas.
+		for i, m := range next.Masks {
+			if m.Style != mask.Color {
+				return SettingsResult{}, &settings.FieldError{Code: "invalid_value", Key: fmt.Sprintf("masks[%d].style", i), Message: "must be \"color\": the move model's privacy zones are colour areas"}
+			}
 		}
 	}
-	c.settings = next
+	prev := c.settings
+	if err := c.applySettingsLocked(next); err != nil {
+		return SettingsResult{}, err
+	}
 	p, err := c.persistLocked()
 	if err != nil {
+		// What cannot be saved is not kept either: the camera goes on as before the request.
+		_ = c.applySettingsLocked(prev)
+		c.record(who, "settings.change", strings.Join(settings.Touched(patch), ","), "failed", map[string]string{"reason": "the settings could not be saved"})
 		return SettingsResult{}, fmt.Errorf("save settings: %w", err)
 	}
 	changed := make([]string, 0, len(changes))
@@ -91,4 +102,22 @@ func requested(changes []settings.Change, key string) string {
 		}
 	}
 	return "(unchanged)"
+}
+
+// ErrUnsupported is returned for a function this model does not have.
+var ErrUnsupported = errors.New("not supported")
+
+// applySettingsLocked puts settings into effect: the lockout policy, the masks, the values. The caller
+// holds c.mu.
+func (c *Camera) applySettingsLocked(next settings.Settings) error {
+	if next.Auth.Lockout != c.settings.Auth.Lockout {
+		if err := c.users.SetLockout(lockoutOf(next)); err != nil {
+			return err
+		}
+	}
+	if err := c.masks.set(next); err != nil {
+		return err
+	}
+	c.settings = next
+	return nil
 }

@@ -35,13 +35,14 @@ func (c *Camera) AddUser(who Actor, name, password string, level users.Level) (P
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	before := c.users.Records()
 	if err := c.users.Add(name, password, level); err != nil {
 		c.record(who, "user.create", name, "failed", map[string]string{"level": level.String(), "reason": err.Error()})
 		return Persistence{}, err
 	}
-	p, err := c.persistLocked()
+	p, err := c.persistUsersLocked(who, "user.create", name, before)
 	if err != nil {
-		return Persistence{}, fmt.Errorf("save users: %w", err)
+		return Persistence{}, err
 	}
 	c.record(who, "user.create", name, "ok", map[string]string{"level": level.String(), "persisted": fmt.Sprint(p.Persisted)})
 	return p, nil
@@ -54,14 +55,15 @@ func (c *Camera) DeleteUser(who Actor, name string) (Persistence, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	before := c.users.Records()
 	if err := c.users.Delete(name); err != nil {
 		c.record(who, "user.delete", name, "failed", map[string]string{"reason": err.Error()})
 		return Persistence{}, err
 	}
 	c.sessions.dropUser(name)
-	p, err := c.persistLocked()
+	p, err := c.persistUsersLocked(who, "user.delete", name, before)
 	if err != nil {
-		return Persistence{}, fmt.Errorf("save users: %w", err)
+		return Persistence{}, err
 	}
 	c.record(who, "user.delete", name, "ok", map[string]string{"persisted": fmt.Sprint(p.Persisted)})
 	return p, nil
@@ -79,15 +81,31 @@ func (c *Camera) SetPassword(who Actor, name, password string) (Persistence, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	before := c.users.Records()
 	if err := c.users.SetPassword(name, password); err != nil {
 		c.record(who, "user.password", name, "failed", map[string]string{"reason": err.Error()})
 		return Persistence{}, err
 	}
 	c.sessions.dropUser(name)
-	p, err := c.persistLocked()
+	p, err := c.persistUsersLocked(who, "user.password", name, before)
 	if err != nil {
-		return Persistence{}, fmt.Errorf("save users: %w", err)
+		return Persistence{}, err
 	}
 	c.record(who, "user.password", name, "ok", map[string]string{"persisted": fmt.Sprint(p.Persisted)})
 	return p, nil
+}
+
+// persistUsersLocked saves the accounts after a change; if that fails, the accounts go back to
+// before, so that a change the camera could not keep is not in effect either, and the failure is
+// audited. The caller holds c.mu.
+func (c *Camera) persistUsersLocked(who Actor, action, target string, before []users.Account) (Persistence, error) {
+	p, err := c.persistLocked()
+	if err == nil {
+		return p, nil
+	}
+	if restored, rerr := users.NewStore(c.cfg.Clock, lockoutOf(c.settings), before, c.cfg.Random); rerr == nil {
+		c.users = restored
+	}
+	c.record(who, action, target, "failed", map[string]string{"reason": "the accounts could not be saved"})
+	return Persistence{}, fmt.Errorf("save users: %w", err)
 }

@@ -81,6 +81,7 @@ func Register(env Env) {
 	privacyMode(s)
 	secureConnections(s)
 	auditTrail(s)
+	obscuredAreas(s)
 }
 
 // suite is the state the specs share: the env and an API client.

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"vsslab/camera"
@@ -74,6 +75,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "There is no "+r.URL.Path+" on this camera.")
 		return
 	}
+	if !safeMethod(r.Method) && crossSite(r) {
+		// A browser that has cached Basic credentials would otherwise let any web page make the
+		// camera change something by posting a form to it.
+		writeError(w, http.StatusForbidden, "csrf", "A request that changes something must come from the camera's own pages, not from another site.")
+		return
+	}
 	source := clientIP(r)
 	c := &call{params: params}
 	if rt.access != open {
@@ -82,7 +89,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.who, c.session = who, session
-		if who.Name == "anonymous" && rt.access >= account {
+		if who.Anonymous && rt.access >= account {
 			challenge(w)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "This needs a login.")
 			return
@@ -199,4 +206,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// crossSite tells whether a browser says the request comes from another site: its Origin names
+// another host, or Sec-Fetch-Site says cross-site. Clients that are not browsers send neither.
+func crossSite(r *http.Request) bool {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return true
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err != nil || u.Host != r.Host
 }

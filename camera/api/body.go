@@ -61,7 +61,8 @@ func decodeStrict(body []byte, v any) error {
 			return fmt.Errorf("The body was not understood: %s.", err.Error())
 		}
 	}
-	if dec.More() {
+	// dec.More reports false before a stray '}' or ']', so look at the bytes themselves.
+	if len(bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n")) > 0 {
 		return errors.New("The body has data after the JSON object.")
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"vsslab/camera"
+	"vsslab/camera/ptz"
 	"vsslab/camera/settings"
 	"vsslab/camera/state"
 	"vsslab/camera/users"
@@ -151,6 +152,28 @@ func (h *Handler) recordings(w http.ResponseWriter, r *http.Request, c *call) {
 	writeJSON(w, http.StatusOK, map[string]any{"recordings": list})
 }
 
+func (h *Handler) getPTZ(w http.ResponseWriter, r *http.Request, c *call) {
+	v, err := h.cam.View()
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (h *Handler) putPTZ(w http.ResponseWriter, r *http.Request, c *call) {
+	var v ptz.View
+	if !decodeBody(w, r, &v) {
+		return
+	}
+	got, err := h.cam.SetView(c.who, v)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, got)
+}
+
 func (h *Handler) auditEntries(w http.ResponseWriter, r *http.Request, c *call) {
 	var after uint64
 	if s := r.URL.Query().Get("after"); s != "" {
@@ -277,6 +300,8 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusConflict, "built_in_admin", "The built-in admin account cannot be deleted.")
 	case errors.Is(err, users.ErrLastAdmin):
 		writeError(w, http.StatusConflict, "last_admin", err.Error())
+	case errors.Is(err, camera.ErrUnsupported):
+		writeError(w, http.StatusNotFound, "not_supported", "This camera model has no pan, tilt or zoom.")
 	case errors.Is(err, camera.ErrDisabled):
 		writeError(w, http.StatusConflict, "disabled", err.Error())
 	case errors.As(err, &ce), errors.Is(err, camera.ErrHalted):

@@ -58,6 +58,8 @@ func routes() []route {
 		{http.MethodPost, "/api/v1/privacy", user, (*Handler).privacyOn},
 		{http.MethodDelete, "/api/v1/privacy", user, (*Handler).privacyOff},
 		{http.MethodGet, "/api/v1/recordings", user, (*Handler).recordings},
+		{http.MethodGet, "/api/v1/ptz", user, (*Handler).getPTZ},
+		{http.MethodPut, "/api/v1/ptz", user, (*Handler).putPTZ},
 		{http.MethodGet, "/api/v1/audit", admin, (*Handler).auditEntries},
 		{http.MethodGet, "/api/v1/audit/verify", admin, (*Handler).auditVerify},
 		{http.MethodPost, "/api/v1/system/reboot", admin, (*Handler).reboot},

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"vsslab/camera"
@@ -106,7 +105,7 @@ func Redirect(httpsPort string) http.Handler {
 		if h, _, err := net.SplitHostPort(host); err == nil {
 			host = h
 		}
-		if host == "" || strings.ContainsAny(host, "/\\@ ") {
+		if !hostname(host) {
 			host = "localhost"
 		}
 		target := "https://" + net.JoinHostPort(host, httpsPort) + r.URL.RequestURI()
@@ -115,4 +114,21 @@ func Redirect(httpsPort string) http.Handler {
 		w.WriteHeader(http.StatusPermanentRedirect)
 		_, _ = fmt.Fprintln(w, "This camera serves only HTTPS:", target)
 	})
+}
+
+// hostname accepts a DNS name or an IP address and nothing else, so a hostile Host header cannot
+// bend the redirect to another place (a '#', '?', '@' or '/' would).
+func hostname(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
 }

@@ -44,7 +44,7 @@ func Apply(cur Settings, patch []byte) (Settings, []Change, error) {
 	if err := dec.Decode(&p); err != nil || p == nil {
 		return cur, nil, &FieldError{Code: "invalid_patch", Message: "the body must be a JSON object (a JSON merge patch)"}
 	}
-	if dec.More() {
+	if len(bytes.TrimLeft(patch[dec.InputOffset():], " \t\r\n")) > 0 {
 		return cur, nil, &FieldError{Code: "invalid_patch", Message: "the body has data after the JSON object"}
 	}
 	shape, err := toMap(Defaults())

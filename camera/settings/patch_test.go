@@ -50,6 +50,7 @@ func TestApplyIsAllOrNothing(t *testing.T) {
 		{"null body", `null`, "invalid_patch", ""},
 		{"malformed", `{"arming":`, "invalid_patch", ""},
 		{"trailing", `{} {}`, "invalid_patch", ""},
+		{"trailing closer", `{"arming": {"general": true}}}`, "invalid_patch", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -56,6 +56,10 @@ func checkName(name string) error {
 		return &PolicyError{codeInvalidName, "The user name must be 1 to 32 characters long and use only " +
 			"lower-case letters a-z, digits, dots, underscores and hyphens, starting with a letter or digit."}
 	}
+	if name == "anonymous" || name == "system" {
+		// The audit trail uses these for public access and for the camera itself.
+		return &PolicyError{codeInvalidName, "The user names \"anonymous\" and \"system\" are reserved."}
+	}
 	return nil
 }
 

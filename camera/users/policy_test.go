@@ -194,3 +194,13 @@ func FuzzCheckPassword(f *testing.F) {
 		}
 	})
 }
+
+func TestReservedNames(t *testing.T) {
+	g := NewWithT(t)
+	for _, name := range []string{"anonymous", "system"} {
+		err := checkName(name)
+		g.Expect(err).To(HaveOccurred())
+		g.Expect(err.(*PolicyError).Code).To(Equal("invalid_name"))
+	}
+	g.Expect(checkName("systems")).To(Succeed())
+}

@@ -23,6 +23,10 @@ type Account struct {
 	Level   Level  `json:"level"`
 	Hash    string `json:"hash"`
 	Default bool   `json:"default,omitempty"`
+	// DigestHA1 is MD5(name:realm:password) for RTSP Digest authentication (RFC 2617), which players
+	// such as ffmpeg and VLC speak. It is a password equivalent for this realm only, kept beside the
+	// argon2 hash in the owner-only state file; see DigestHA1.
+	DigestHA1 string `json:"digest_ha1,omitempty"`
 }
 
 // builtinAdmin is the factory account. It always exists, is always an admin and cannot be deleted, so
@@ -70,7 +74,7 @@ func FactoryAccounts(random io.Reader) ([]Account, error) {
 	if err != nil {
 		return nil, fmt.Errorf("factory accounts: %w", err)
 	}
-	return []Account{{Name: builtinAdmin, Level: Admin, Hash: h, Default: true}}, nil
+	return []Account{{Name: builtinAdmin, Level: Admin, Hash: h, Default: true, DigestHA1: DigestHA1(builtinAdmin, factoryPassword)}}, nil
 }
 
 // NewStore builds a Store from persisted accounts, rejecting a directory that is corrupt or that breaks
@@ -185,7 +189,7 @@ func (s *Store) Add(name, password string, level Level) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.accounts[name] = Account{Name: name, Level: level, Hash: h}
+	s.accounts[name] = Account{Name: name, Level: level, Hash: h, DigestHA1: DigestHA1(name, password)}
 	return nil
 }
 
@@ -248,7 +252,7 @@ func (s *Store) SetPassword(name, password string) error {
 	if err != nil {
 		return fmt.Errorf("set password of %q: %w", name, err)
 	}
-	a.Hash, a.Default = h, false
+	a.Hash, a.Default, a.DigestHA1 = h, false, DigestHA1(name, password)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.accounts[name] = a
@@ -277,6 +281,6 @@ func (s *Store) AdminPasswordDefault() bool {
 }
 
 func withoutHash(a Account) Account {
-	a.Hash = ""
+	a.Hash, a.DigestHA1 = "", ""
 	return a
 }

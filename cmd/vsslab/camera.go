@@ -22,7 +22,7 @@ func cameraCommand() *cobra.Command {
 
 func serveCommand() *cobra.Command {
 	var (
-		stateDir, httpsAddr, httpAddr, model string
+		stateDir, httpsAddr, httpAddr, rtspAddr, model string
 		seed                                 int64
 	)
 	cmd := &cobra.Command{
@@ -30,7 +30,7 @@ func serveCommand() *cobra.Command {
 		Short: "Run the reference camera on the simulated world until SIGTERM",
 		Long: `Runs the reference camera as a server on the simulated sensor and the wall clock.
 When it is ready it prints one JSON line on stdout:
-  {"event":"ready","https":"https://…","http":"http://…","cert_sha256":"…"}
+  {"event":"ready","https":"https://…","http":"http://…","rtsp":"rtsp://…/live","cert_sha256":"…"}
 Port 0 picks a free port. SIGTERM or Ctrl-C shuts it down cleanly.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -43,7 +43,7 @@ Port 0 picks a free port. SIGTERM or Ctrl-C shuts it down cleanly.`,
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			w, err := world.Start(world.Options{
 				StateDir: stateDir, Model: model, Seed: seed, Clock: clock.System{},
-				HTTPS: httpsAddr, HTTP: httpAddr, Width: 1280, Height: 720, Log: log,
+				HTTPS: httpsAddr, HTTP: httpAddr, RTSP: rtspAddr, Width: 1280, Height: 720, Log: log,
 			})
 			if err != nil {
 				return &exitError{code: 2, err: err}
@@ -52,6 +52,7 @@ Port 0 picks a free port. SIGTERM or Ctrl-C shuts it down cleanly.`,
 				"event":       "ready",
 				"https":       w.Server.HTTPSURL(),
 				"http":        w.Server.HTTPURL(),
+				"rtsp":        w.RTSPURL(),
 				"cert_sha256": w.Camera.CertificateSHA256(),
 			}
 			line, _ := json.Marshal(ready)
@@ -68,6 +69,7 @@ Port 0 picks a free port. SIGTERM or Ctrl-C shuts it down cleanly.`,
 	f.StringVar(&stateDir, "state", "", "state directory (settings, users, keys, audit log); created if absent")
 	f.StringVar(&httpsAddr, "https", "127.0.0.1:8443", "HTTPS API listen address")
 	f.StringVar(&httpAddr, "http", "127.0.0.1:8080", `plain-HTTP listen address (it only redirects to HTTPS); "" for none`)
+	f.StringVar(&rtspAddr, "rtsp", "127.0.0.1:8554", `RTSP listen address (rtsp://ADDR/live); "" for none`)
 	f.StringVar(&model, "model", "iot", "camera model: iot (fixed) or move (PTZ)")
 	f.Int64Var(&seed, "seed", 1, "seed of the simulated scene and serial number")
 	return cmd

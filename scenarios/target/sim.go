@@ -41,11 +41,12 @@ func NewSim(dir, model string, seed int64) (*Sim, error) {
 }
 
 func (s *Sim) start() error {
-	httpsAddr, httpAddr := "127.0.0.1:0", "127.0.0.1:0"
+	httpsAddr, httpAddr, rtspAddr := "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	if s.w != nil {
 		// A restarted camera keeps its address, as a real one keeps its IP.
 		httpsAddr = strings.TrimPrefix(s.w.Server.HTTPSURL(), "https://")
 		httpAddr = strings.TrimPrefix(s.w.Server.HTTPURL(), "http://")
+		rtspAddr = strings.TrimSuffix(strings.TrimPrefix(s.w.RTSPURL(), "rtsp://"), "/live")
 		s.past = append(s.past, attempts(s.w)...)
 	}
 	w, err := world.Start(world.Options{
@@ -55,6 +56,7 @@ func (s *Sim) start() error {
 		Clock:    s.clk,
 		HTTPS:    httpsAddr,
 		HTTP:     httpAddr,
+		RTSP:     rtspAddr,
 	})
 	if err != nil {
 		return fmt.Errorf("sim target: %w", err)
@@ -79,6 +81,9 @@ func (s *Sim) BaseURL() string { return s.world().Server.HTTPSURL() }
 
 // HTTPURL is the redirecting plain-HTTP port.
 func (s *Sim) HTTPURL() string { return s.world().Server.HTTPURL() }
+
+// RTSPURL is the live stream.
+func (s *Sim) RTSPURL() string { return s.world().RTSPURL() }
 
 // CertificateSHA256 is the camera's current certificate pin.
 func (s *Sim) CertificateSHA256() string { return s.world().Camera.CertificateSHA256() }
@@ -143,3 +148,12 @@ func (s *Sim) Close() error {
 }
 
 var _ Clock = (*simclock.Virtual)(nil)
+
+// Truth is what the simulated sensor sees at the current virtual time, before the camera masks it.
+func (s *Sim) Truth() (Truth, error) {
+	f, err := s.world().Sensor.Capture()
+	if err != nil {
+		return Truth{}, fmt.Errorf("sim target: ground truth: %w", err)
+	}
+	return Truth{Image: f.Image}, nil
+}

@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
+	"image"
 	"net/http"
 	"time"
 )
@@ -33,6 +34,8 @@ type Target interface {
 	BaseURL() string
 	// HTTPURL is the plain-HTTP port's base, or "" when the camera opens none.
 	HTTPURL() string
+	// RTSPURL is the live stream, rtsp://HOST:PORT/live, or "" when the camera has none.
+	RTSPURL() string
 	// CertificateSHA256 is the hex SHA-256 of the certificate the camera should present now.
 	CertificateSHA256() string
 	// FactoryReset returns the camera to factory state without using its API (as holding the reset
@@ -109,4 +112,23 @@ func PinnedTLS(pin func() string, minVersion, maxVersion uint16) *tls.Config {
 			return nil
 		},
 	}
+}
+
+// Truth is what the camera's sensor sees at a moment, before any processing: the ground truth a
+// simulated world knows and a real board does not.
+type Truth struct {
+	Image *image.YCbCr
+	// People are the people in view, boxes in frame fractions [x, y, w, h].
+	People []Person
+}
+
+// Person is one simulated person in view.
+type Person struct {
+	ID  int        `json:"id"`
+	Box [4]float64 `json:"box"`
+}
+
+// Grounded is a target that knows the ground truth: what its sensor sees now (MASK-1..4).
+type Grounded interface {
+	Truth() (Truth, error)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"vsslab/camera"
+	"vsslab/camera/ptz"
 )
 
 // Clock stamps the frames.
@@ -28,6 +29,7 @@ type TestChart struct {
 
 	mu    sync.Mutex
 	fault error
+	view  ptz.View
 }
 
 // NewTestChart makes a chart of the given size (even, at least 16×16) from seed.
@@ -38,7 +40,25 @@ func NewTestChart(clk Clock, width, height int, seed uint64) (*TestChart, error)
 	if width < 16 || height < 16 || width%2 != 0 || height%2 != 0 || width > 8192 || height > 8192 {
 		return nil, fmt.Errorf("new test chart: size %dx%d must be even and between 16 and 8192", width, height)
 	}
-	return &TestChart{clk: clk, base: chart(width, height, seed)}, nil
+	return &TestChart{clk: clk, base: chart(width, height, seed), view: ptz.Home()}, nil
+}
+
+// Geometry makes the chart usable by a PTZ camera: the chart is the whole scene, and the frame has
+// its size.
+func (s *TestChart) Geometry() ptz.Geometry {
+	w, h := s.base.Rect.Dx(), s.base.Rect.Dy()
+	return ptz.Geometry{SceneW: w, SceneH: h, FrameW: w, FrameH: h}
+}
+
+// SetView points the chart camera: following frames show that window of the chart, scaled up.
+func (s *TestChart) SetView(v ptz.View) error {
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.view = v
+	s.mu.Unlock()
+	return nil
 }
 
 // bars are the EBU colour bars in Y'CbCr (white, yellow, cyan, green, magenta, red, blue, black).
@@ -75,10 +95,13 @@ func chart(w, h int, seed uint64) *image.YCbCr {
 // Capture returns a copy of the chart stamped with the clock's time, or the injected fault.
 func (s *TestChart) Capture() (camera.Frame, error) {
 	s.mu.Lock()
-	fault := s.fault
+	fault, view := s.fault, s.view
 	s.mu.Unlock()
 	if fault != nil {
 		return camera.Frame{}, fault
+	}
+	if view != ptz.Home() {
+		return camera.Frame{Image: s.window(view), Captured: s.clk.Now()}, nil
 	}
 	img := &image.YCbCr{
 		Y:              append([]uint8(nil), s.base.Y...),
@@ -103,4 +126,28 @@ func (s *TestChart) Fail(err error) {
 	s.mu.Lock()
 	s.fault = err
 	s.mu.Unlock()
+}
+
+// window renders the view's part of the chart at frame size (nearest sample, per plane).
+func (s *TestChart) window(v ptz.View) *image.YCbCr {
+	g := s.Geometry()
+	x, y, w, h := g.Window(v)
+	out := image.NewYCbCr(s.base.Rect, image.YCbCrSubsampleRatio420)
+	fw, fh := g.FrameW, g.FrameH
+	for py := range fh {
+		sy := int(y + (float64(py)+0.5)*h/float64(fh))
+		for px := range fw {
+			sx := int(x + (float64(px)+0.5)*w/float64(fw))
+			out.Y[py*out.YStride+px] = s.base.Y[sy*s.base.YStride+sx]
+		}
+	}
+	for py := range fh / 2 {
+		sy := int(y/2 + (float64(py)+0.5)*h/float64(fh))
+		for px := range fw / 2 {
+			sx := int(x/2 + (float64(px)+0.5)*w/float64(fw))
+			out.Cb[py*out.CStride+px] = s.base.Cb[sy*s.base.CStride+sx]
+			out.Cr[py*out.CStride+px] = s.base.Cr[sy*s.base.CStride+sx]
+		}
+	}
+	return out
 }

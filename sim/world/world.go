@@ -6,15 +6,19 @@ package world
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"net"
 	"time"
 
 	"vsslab/camera"
 	"vsslab/camera/api"
 	"vsslab/camera/clock"
+	"vsslab/camera/rtsp"
+	"vsslab/camera/users"
 	"vsslab/sim/network"
 	"vsslab/sim/sensor"
 )
@@ -29,8 +33,9 @@ type Options struct {
 	Seed int64
 	// Clock is the world's clock; a virtual clock in the suites.
 	Clock clock.Clock
-	// HTTPS and HTTP are the listen addresses ("127.0.0.1:0" picks a port; HTTP "" opens none).
-	HTTPS, HTTP string
+	// HTTPS, HTTP and RTSP are the listen addresses ("127.0.0.1:0" picks a port; HTTP or RTSP ""
+	// opens none).
+	HTTPS, HTTP, RTSP string
 	// Width and Height of the sensor image; 640×360 when zero.
 	Width, Height int
 	// Log receives the camera's server-side errors.
@@ -41,6 +46,9 @@ type Options struct {
 type World struct {
 	Camera  *camera.Camera
 	Server  *api.Server
+	// RTSPServer serves rtsp://…/live; nil when no RTSP address was given.
+	RTSPServer *rtsp.Server
+	rtspLn     net.Listener
 	Sensor  *sensor.TestChart
 	Network *network.Observer
 	Clock   clock.Clock
@@ -84,14 +92,51 @@ func Start(opts Options) (*World, error) {
 		_ = cam.Close()
 		return nil, err
 	}
-	return &World{Camera: cam, Server: srv, Sensor: chart, Network: obs, Clock: opts.Clock, opts: opts}, nil
+	w := &World{Camera: cam, Server: srv, Sensor: chart, Network: obs, Clock: opts.Clock, opts: opts}
+	if opts.RTSP != "" {
+		if err := w.startRTSP(opts); err != nil {
+			_ = w.Close()
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+func (w *World) startRTSP(opts Options) error {
+	stream, auth := w.Camera.RTSP()
+	rs, err := rtsp.New(rtsp.Config{Stream: stream, Auth: auth, Clock: clock.System{}, Realm: users.DigestRealm, Log: opts.Log, Random: rand.Reader})
+	if err != nil {
+		return fmt.Errorf("start RTSP: %w", err)
+	}
+	ln, err := net.Listen("tcp", opts.RTSP)
+	if err != nil {
+		return fmt.Errorf("listen for RTSP on %s: %w", opts.RTSP, err)
+	}
+	w.RTSPServer, w.rtspLn = rs, ln
+	w.Camera.OnPrivacy(func() { rs.EndAll("privacy mode") })
+	go func() { _ = rs.Serve(ln) }()
+	return nil
+}
+
+// RTSPURL is the live stream's URL, or "" when the world has no RTSP server.
+func (w *World) RTSPURL() string {
+	if w.rtspLn == nil {
+		return ""
+	}
+	return "rtsp://" + w.rtspLn.Addr().String() + "/live"
 }
 
 // Close stops the listeners (waiting up to five seconds for requests in flight) and the camera.
 func (w *World) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return errors.Join(w.Server.Shutdown(ctx), w.Camera.Close())
+	var rerr error
+	if w.RTSPServer != nil {
+		rerr = w.RTSPServer.Close()
+		// Serve may not have taken the listener over yet; closing it twice is harmless.
+		_ = w.rtspLn.Close()
+	}
+	return errors.Join(w.Server.Shutdown(ctx), rerr, w.Camera.Close())
 }
 
 // StateDir is the camera's state directory.
