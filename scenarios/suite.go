@@ -82,6 +82,7 @@ func Register(env Env) {
 	secureConnections(s)
 	auditTrail(s)
 	obscuredAreas(s)
+	liveStreams(s)
 }
 
 // suite is the state the specs share: the env and an API client.

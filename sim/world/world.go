@@ -20,6 +20,7 @@ import (
 	"vsslab/camera/rtsp"
 	"vsslab/camera/users"
 	"vsslab/sim/network"
+	"vsslab/sim/scene"
 	"vsslab/sim/sensor"
 )
 
@@ -44,15 +45,15 @@ type Options struct {
 
 // World is a running simulated camera.
 type World struct {
-	Camera  *camera.Camera
-	Server  *api.Server
+	Camera *camera.Camera
+	Server *api.Server
 	// RTSPServer serves rtsp://…/live; nil when no RTSP address was given.
 	RTSPServer *rtsp.Server
 	rtspLn     net.Listener
-	Sensor  *sensor.TestChart
-	Network *network.Observer
-	Clock   clock.Clock
-	opts    Options
+	Sensor     *sensor.TestChart
+	Network    *network.Observer
+	Clock      clock.Clock
+	opts       Options
 }
 
 // Serial derives a camera's serial number from the seed, so reports name the same device each run.
@@ -75,14 +76,16 @@ func Start(opts Options) (*World, error) {
 		return nil, fmt.Errorf("start simulated world: %w", err)
 	}
 	obs := network.NewObserver(opts.Clock)
+	mic := microphone{seed: opts.Seed, epoch: opts.Clock.Now()}
 	cam, err := camera.New(camera.Config{
-		StateDir: opts.StateDir,
-		Model:    opts.Model,
-		Serial:   Serial(opts.Seed),
-		Clock:    opts.Clock,
-		Sensor:   chart,
-		Dialer:   obs,
-		Hosts:    []string{"localhost", "127.0.0.1", "::1"},
+		StateDir:   opts.StateDir,
+		Model:      opts.Model,
+		Serial:     Serial(opts.Seed),
+		Clock:      opts.Clock,
+		Sensor:     chart,
+		Dialer:     obs,
+		Hosts:      []string{"localhost", "127.0.0.1", "::1"},
+		Microphone: mic,
 	})
 	if err != nil {
 		return nil, err
@@ -141,3 +144,17 @@ func (w *World) Close() error {
 
 // StateDir is the camera's state directory.
 func (w *World) StateDir() string { return w.opts.StateDir }
+
+// microphone is the simulated microphone: a deterministic tone with a little noise (sim/scene).
+type microphone struct {
+	seed  int64
+	epoch time.Time
+}
+
+// Read returns µ-law samples for [from, to).
+func (m microphone) Read(from, to time.Time) ([]byte, error) {
+	if to.Before(from) {
+		return nil, fmt.Errorf("microphone: interval ends before it starts")
+	}
+	return scene.Tone(m.seed, from.Sub(m.epoch), to.Sub(m.epoch)), nil
+}
