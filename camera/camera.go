@@ -11,11 +11,11 @@ package camera
 
 import (
 	"context"
-	"image"
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"net"
 	"sync"

@@ -274,4 +274,3 @@ func ffmpegFrames(ctx context.Context, transport, url string, w, h, n int) []*im
 	}
 	return frames
 }
-

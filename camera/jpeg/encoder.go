@@ -48,26 +48,34 @@ type tables struct {
 	huff  [4][256]huffmanCode // indexed lumaDC, lumaAC, chromaDC, chromaAC
 }
 
-// Encoder codes frames with fixed Options. It keeps its scratch buffers and
-// precomputed tables between frames so that steady-state encoding allocates
-// nothing; for the same reason it is not safe for concurrent use (use one per
-// stream).
+// Encoder codes frames with fixed Options. It keeps its scratch buffers,
+// precomputed tables and helper goroutines between frames so that
+// steady-state encoding allocates nothing; for the same reason it is not safe
+// for concurrent use (use one per stream). The helpers end by themselves once
+// the Encoder is garbage.
 type Encoder struct {
 	opts    Options
-	tabs    tables
 	header  []byte // SOI … SOS, with a zero size in SOF0
 	sofSize int    // offset in header of SOF0's height and width
-
-	frame    frame
-	segments []segment
-	nsegs    int          // segments in use for the current frame
-	next     atomic.Int64 // next segment to code
-	workers  []*worker
-	jobs     []func() // jobs[i] runs workers[i]; kept so starting one allocates nothing
-	wg       sync.WaitGroup
+	st      *state
 	// parallelism overrides runtime.GOMAXPROCS(0) as the number of goroutines
 	// when positive (tests use 1 to get the serial coding of the same intervals).
 	parallelism int
+}
+
+// state is what the helper goroutines share with Encode. It is separate from
+// Encoder so that the helpers do not keep the Encoder reachable.
+type state struct {
+	tabs     tables
+	frame    frame
+	segments []segment
+	nsegs    int           // segments in use for the current frame
+	next     atomic.Int64  // next segment to code
+	own      worker        // scratch of the goroutine calling Encode
+	helpers  int           // helper goroutines started so far
+	alive    atomic.Int32  // helper goroutines not yet ended
+	wake     chan struct{} // one token per helper wanted for the frame
+	wg       sync.WaitGroup
 }
 
 // segmentsPerWorker is how many segments each goroutine gets on average.
@@ -84,15 +92,17 @@ func NewEncoder(o Options) (*Encoder, error) {
 	if o.RestartInterval < 0 || o.RestartInterval > 0xffff {
 		return nil, fmt.Errorf("new jpeg encoder: %w: restart interval %d is outside 0..65535", ErrInvalidOptions, o.RestartInterval)
 	}
-	e := &Encoder{opts: o}
+	st := &state{wake: make(chan struct{})}
 	q := scaledQuant(o.Quality)
 	for i := range q {
-		e.tabs.quant[i] = newQuantTable(&q[i])
+		st.tabs.quant[i] = newQuantTable(&q[i])
 	}
 	for i := range standardHuffman {
-		e.tabs.huff[i] = standardHuffman[i].codes()
+		st.tabs.huff[i] = standardHuffman[i].codes()
 	}
+	e := &Encoder{opts: o, st: st}
 	e.header, e.sofSize = buildHeader(&q, o.RestartInterval)
+	runtime.AddCleanup(e, func(wake chan struct{}) { close(wake) }, st.wake)
 	return e, nil
 }
 
@@ -109,10 +119,11 @@ func (e *Encoder) Quality() int { return e.opts.Quality }
 // partial MCUs are padded by edge replication internally. On error dst is
 // returned unchanged and the Encoder is as before.
 func (e *Encoder) Encode(dst []byte, img *image.YCbCr) ([]byte, error) {
-	if err := e.setFrame(img); err != nil {
+	st := e.st
+	if err := st.setFrame(img, e.opts.RestartInterval); err != nil {
 		return dst, fmt.Errorf("encode jpeg: %w", err)
 	}
-	f := &e.frame
+	f := &st.frame
 	start := len(dst)
 	dst = append(dst, e.header...)
 	sof := dst[start+e.sofSize:]
@@ -132,56 +143,66 @@ func (e *Encoder) Encode(dst []byte, img *image.YCbCr) ([]byte, error) {
 		k = min(f.intervals, n*segmentsPerWorker)
 	}
 	n = min(n, k)
-	for len(e.segments) < k {
-		e.segments = append(e.segments, segment{})
+	for len(st.segments) < k {
+		st.segments = append(st.segments, segment{})
 	}
-	for len(e.workers) < n {
-		wk := new(worker)
-		e.workers = append(e.workers, wk)
-		e.jobs = append(e.jobs, func() {
-			defer e.wg.Done()
-			e.work(wk)
-		})
+	for ; st.helpers < n-1; st.helpers++ {
+		st.alive.Add(1)
+		go st.help()
 	}
 	for i := range k {
-		s := &e.segments[i]
+		s := &st.segments[i]
 		s.first, s.last = i*f.intervals/k, (i+1)*f.intervals/k
 		s.bw.buf = s.bw.buf[:0]
 	}
-	e.nsegs = k
-	e.next.Store(0)
+	st.nsegs = k
+	st.next.Store(0)
 	// Segment 0 is written straight after the header; the others fill their
 	// own buffers, which are appended in order afterwards.
-	s0 := &e.segments[0]
+	s0 := &st.segments[0]
 	keep := s0.bw.buf
 	s0.bw.buf = dst
-	e.wg.Add(n - 1)
-	for _, job := range e.jobs[1:n] {
-		go job()
+	st.wg.Add(n - 1)
+	for range n - 1 {
+		st.wake <- struct{}{}
 	}
-	e.work(e.workers[0])
-	e.wg.Wait()
+	st.work(&st.own)
+	st.wg.Wait()
+	// The cleanup that ends the helpers must not run before they are done
+	// with this frame, even if the caller drops e during the call.
+	runtime.KeepAlive(e)
 	dst, s0.bw.buf = s0.bw.buf, keep
 	for i := 1; i < k; i++ {
-		dst = append(dst, e.segments[i].bw.buf...)
+		dst = append(dst, st.segments[i].bw.buf...)
 	}
 	f.y, f.cb, f.cr = nil, nil, nil // do not keep the caller's frame alive
 	return append(dst, 0xff, 0xd9), nil
 }
 
-// work codes segments with wk's scratch space until none is left.
-func (e *Encoder) work(wk *worker) {
-	for {
-		i := int(e.next.Add(1) - 1)
-		if i >= e.nsegs {
-			return
-		}
-		wk.scan(&e.frame, &e.tabs, &e.segments[i])
+// help is a helper goroutine: on every token it codes segments until none is
+// left. It ends when the Encoder's cleanup closes wake.
+func (st *state) help() {
+	defer st.alive.Add(-1)
+	var wk worker
+	for range st.wake {
+		st.work(&wk)
+		st.wg.Done()
 	}
 }
 
-// setFrame checks img and describes it in e.frame.
-func (e *Encoder) setFrame(img *image.YCbCr) error {
+// work codes segments of the current frame with wk's scratch space until none is left.
+func (st *state) work(wk *worker) {
+	for {
+		i := int(st.next.Add(1) - 1)
+		if i >= st.nsegs {
+			return
+		}
+		wk.scan(&st.frame, &st.tabs, &st.segments[i])
+	}
+}
+
+// setFrame checks img and describes it in st.frame.
+func (st *state) setFrame(img *image.YCbCr, restartInterval int) error {
 	if img == nil {
 		return fmt.Errorf("%w: nil image", ErrUnsupportedImage)
 	}
@@ -205,11 +226,11 @@ func (e *Encoder) setFrame(img *image.YCbCr) error {
 	}
 	mcuCols, mcuRows := (w+15)/16, (h+15)/16
 	mcus := mcuCols * mcuRows
-	interval := e.opts.RestartInterval
+	interval := restartInterval
 	if interval == 0 {
 		interval = mcus
 	}
-	e.frame = frame{
+	st.frame = frame{
 		y: img.Y, cb: img.Cb, cr: img.Cr,
 		yStride: img.YStride, cStride: img.CStride,
 		w: w, h: h, cw: cw, ch: ch,
@@ -219,7 +240,7 @@ func (e *Encoder) setFrame(img *image.YCbCr) error {
 		mcus:         mcus,
 		interval:     interval,
 		intervals:    (mcus + interval - 1) / interval,
-		restartCodes: e.opts.RestartInterval > 0,
+		restartCodes: restartInterval > 0,
 	}
 	return nil
 }

@@ -52,17 +52,17 @@ func TestPartialMCUsCodeAsEdgeReplication(t *testing.T) {
 func TestScanCodesIntervalRangesIndependently(t *testing.T) {
 	g := NewWithT(t)
 	e := mustEncoder(g, Options{Quality: 85, RestartInterval: 4})
-	g.Expect(e.setFrame(syntheticFrame(200, 100, 8))).To(Succeed()) // 13×7 MCUs, 23 intervals
-	f := &e.frame
+	g.Expect(e.st.setFrame(syntheticFrame(200, 100, 8), 4)).To(Succeed()) // 13×7 MCUs, 23 intervals
+	f := &e.st.frame
 	g.Expect(f.intervals).To(Equal(23))
 
 	var wk worker
 	whole := &segment{first: 0, last: f.intervals}
-	wk.scan(f, &e.tabs, whole)
+	wk.scan(f, &e.st.tabs, whole)
 	var joined []byte
 	for _, cut := range [][2]int{{0, 5}, {5, 6}, {6, 22}, {22, 23}} {
 		s := &segment{first: cut[0], last: cut[1]}
-		wk.scan(f, &e.tabs, s)
+		wk.scan(f, &e.st.tabs, s)
 		joined = append(joined, s.bw.buf...)
 	}
 	g.Expect(joined).To(Equal(whole.bw.buf))

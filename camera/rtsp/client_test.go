@@ -281,6 +281,12 @@ type harness struct {
 
 func startServer(t *testing.T, edit ...func(*Config)) *harness {
 	t.Helper()
+	return startTunedServer(t, nil, edit...)
+}
+
+// startTunedServer lets a test change the server's internals before it serves.
+func startTunedServer(t *testing.T, tune func(*Server), edit ...func(*Config)) *harness {
+	t.Helper()
 	g := NewWithT(t)
 	h := &harness{
 		t:      t,
@@ -302,6 +308,9 @@ func startServer(t *testing.T, edit ...func(*Config)) *harness {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	g.Expect(err).NotTo(HaveOccurred())
 	h.srv, h.addr = srv, ln.Addr().String()
+	if tune != nil {
+		tune(srv)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	t.Cleanup(func() {

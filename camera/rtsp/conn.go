@@ -48,7 +48,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		localIP:  addrIP(nc.LocalAddr()),
 		sessions: map[*session]struct{}{},
 	}
-	c.stall = time.AfterFunc(writeStall, c.close)
+	c.stall = time.AfterFunc(s.writeStall, c.close)
 	c.stall.Stop()
 	c.idle = time.AfterFunc(s.timeout, c.onIdle)
 	return c
@@ -75,7 +75,7 @@ func (c *conn) write(b []byte) error {
 	if c.dead.Load() {
 		return net.ErrClosed
 	}
-	c.stall.Reset(writeStall)
+	c.stall.Reset(c.srv.writeStall)
 	_, err := c.nc.Write(b)
 	c.stall.Stop()
 	if err != nil {
@@ -290,6 +290,12 @@ func (c *conn) handle(req *request) (*response, func()) {
 		return r, nil
 	}
 	c.srv.log.Debug("rtsp request", "method", req.Method, "source", c.remoteIP.String())
+	if opts := req.all("Require"); len(opts) > 0 {
+		// RFC 2326 12.32: this server implements no protocol extensions.
+		r := &response{Status: 551}
+		r.set("Unsupported", strings.Join(opts, ", "))
+		return r, nil
+	}
 	if req.Method == "OPTIONS" {
 		return c.options(req), nil
 	}
@@ -453,9 +459,9 @@ func (c *conn) play(req *request, tgt target, v Viewer) (*response, func()) {
 		r.set("Content-Type", "text/plain")
 		return r, nil
 	}
-	info, ok := ss.preparePlay(tgt.base)
-	if !ok {
-		return &response{Status: 454}, nil
+	info, status := ss.preparePlay(tgt.base)
+	if status != 0 {
+		return &response{Status: status}, nil
 	}
 	r := &response{Status: 200}
 	c.sessionHeader(r, ss)

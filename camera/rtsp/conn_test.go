@@ -91,6 +91,13 @@ func TestProtocolErrors(t *testing.T) {
 		g.Expect(r.status).To(Equal(505))
 		g.Expect(r.get("CSeq")).To(Equal("9"))
 	})
+	t.Run("Require is 551: no extensions", func(t *testing.T) {
+		g := NewWithT(t)
+		c := h.dial()
+		r := c.raw("OPTIONS", "*", "Require: com.example.evil")
+		g.Expect(r.status).To(Equal(551))
+		g.Expect(r.get("Unsupported")).To(Equal("com.example.evil"))
+	})
 	t.Run("relative request URI is 400", func(t *testing.T) {
 		g := NewWithT(t)
 		c := h.dial()

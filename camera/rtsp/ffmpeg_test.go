@@ -103,7 +103,7 @@ func TestFFmpegPlaysTheStream(t *testing.T) {
 		defer h.stream.setAudio(false)
 		out, log, err := runWhilePacing(t, h, payloads, ffprobe, "-v", "error", "-rtsp_transport", "tcp",
 			"-show_entries", "stream=codec_type,codec_name,width,height", "-of", "json", url)
-		g.Expect(err).NotTo(HaveOccurred(), "ffprobe: %s", log)
+		g.Expect(err).NotTo(HaveOccurred(), "ffprobe: %s\naccount store calls: %v", log, h.auth.callLog())
 		var probe struct {
 			Streams []struct {
 				CodecType string `json:"codec_type"`
@@ -112,13 +112,14 @@ func TestFFmpegPlaysTheStream(t *testing.T) {
 				Height    int    `json:"height"`
 			} `json:"streams"`
 		}
-		g.Expect(json.Unmarshal(out, &probe)).To(Succeed(), string(out))
-		g.Expect(probe.Streams).To(HaveLen(2), string(out))
-		g.Expect(probe.Streams[0].CodecType).To(Equal("video"))
-		g.Expect(probe.Streams[0].CodecName).To(Equal("mjpeg"))
-		g.Expect([]int{probe.Streams[0].Width, probe.Streams[0].Height}).To(Equal([]int{w, hgt}))
-		g.Expect(probe.Streams[1].CodecType).To(Equal("audio"))
-		g.Expect(probe.Streams[1].CodecName).To(Equal("pcm_mulaw"))
+		diag := "ffprobe output:\n" + string(out) + "\nffprobe log:\n" + log
+		g.Expect(json.Unmarshal(out, &probe)).To(Succeed(), diag)
+		g.Expect(probe.Streams).To(HaveLen(2), diag)
+		g.Expect(probe.Streams[0].CodecType).To(Equal("video"), diag)
+		g.Expect(probe.Streams[0].CodecName).To(Equal("mjpeg"), diag)
+		g.Expect([]int{probe.Streams[0].Width, probe.Streams[0].Height}).To(Equal([]int{w, hgt}), diag)
+		g.Expect(probe.Streams[1].CodecType).To(Equal("audio"), diag)
+		g.Expect(probe.Streams[1].CodecName).To(Equal("pcm_mulaw"), diag)
 		calls := strings.Join(h.auth.callLog(), " ")
 		g.Expect(calls).To(ContainSubstring("digest:operator@127.0.0.1"), "ffprobe chose Digest")
 		g.Expect(calls).NotTo(ContainSubstring("basic:"))
@@ -130,7 +131,7 @@ func TestFFmpegPlaysTheStream(t *testing.T) {
 		const frames = 3
 		out, log, err := runWhilePacing(t, h, payloads, ffmpeg, "-nostdin", "-v", "error", "-rtsp_transport", "udp",
 			"-i", url, "-frames:v", "3", "-f", "rawvideo", "-pix_fmt", "gray", "-")
-		g.Expect(err).NotTo(HaveOccurred(), "ffmpeg: %s", log)
+		g.Expect(err).NotTo(HaveOccurred(), "ffmpeg: %s\naccount store calls: %v", log, h.auth.callLog())
 		g.Expect(out).To(HaveLen(frames*w*hgt), "ffmpeg: %s", log)
 		for f := range frames {
 			got := out[f*w*hgt : (f+1)*w*hgt]

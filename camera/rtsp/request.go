@@ -253,6 +253,7 @@ var reasons = map[int]string{
 	501: "Not Implemented",
 	503: "Service Unavailable",
 	505: "RTSP Version Not Supported",
+	551: "Option not supported",
 }
 
 func (r *response) marshal() []byte {

@@ -36,9 +36,11 @@ type AudioChunk struct {
 // Subscription delivers media to one session until Close. Slow sessions must not block the camera:
 // the Stream side drops frames for a subscriber whose channel is full.
 type Subscription interface {
+	// Frames delivers video frames in capture order.
 	Frames() <-chan Frame
 	// Audio is a nil channel when there is no audio.
 	Audio() <-chan AudioChunk
+	// Close stops delivery; the server calls it exactly once, when the session ends.
 	Close()
 }
 
@@ -109,9 +111,10 @@ const (
 	// connsPerSession bounds open RTSP connections (connsPerSession × MaxSessions), so that idle or
 	// half-open connections cannot exhaust the camera's file descriptors.
 	connsPerSession = 4
-	// writeStall is how long one write to a client may block before the connection is dropped.
-	// It is real time, not Clock time: it protects the server against a client that stopped reading.
-	writeStall = 10 * time.Second
+	// defaultWriteStall is how long one write to a client may block before the connection is
+	// dropped. It is real time, not Clock time: it protects the server against a client that stopped
+	// reading, and a virtual Clock must not be able to stretch or shrink it.
+	defaultWriteStall = 10 * time.Second
 )
 
 // Server is the RTSP server. It is safe for concurrent use.
@@ -122,6 +125,7 @@ type Server struct {
 	realm       string
 	timeout     time.Duration
 	maxSessions int
+	writeStall  time.Duration
 	log         *slog.Logger
 	nonceKey    [32]byte
 	sdpID       uint64
@@ -167,6 +171,7 @@ func New(cfg Config) (*Server, error) {
 		realm:       realm,
 		timeout:     cfg.SessionTimeout,
 		maxSessions: cfg.MaxSessions,
+		writeStall:  defaultWriteStall,
 		log:         cfg.Log,
 		rand:        cfg.Random,
 		nonceCounts: map[string]nonceCount{},
@@ -310,7 +315,8 @@ func (s *Server) Close() error {
 
 // EndAll ends every session now, for example because privacy mode was switched on: each gets an
 // RTCP BYE carrying reason, TCP-interleaved connections are closed after it, UDP sessions dropped.
-// When EndAll returns no further media packet is sent for any of them.
+// When EndAll returns no further media packet is sent for any of them. The camera makes
+// Stream.Allowed refuse first, so that no new PLAY slips in behind it.
 func (s *Server) EndAll(reason string) {
 	s.endSessions(s.allSessions(), reason)
 }

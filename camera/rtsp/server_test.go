@@ -184,3 +184,50 @@ func TestCloseEndsEverything(t *testing.T) {
 	g.Expect(err).To(HaveOccurred(), "the listener is closed")
 	g.Expect(h.srv.Close()).To(Succeed(), "Close is idempotent")
 }
+
+// The two guards below run on real time by design (a virtual Clock must not disable them), so these
+// tests wait for them, bounded by ioGuard; they assert only that the guard acts, not when.
+
+func TestSilentConnectionIsClosed(t *testing.T) {
+	g := NewWithT(t)
+	h := startServer(t, func(c *Config) { c.SessionTimeout = time.Second })
+	c := h.dial()
+	c.send("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n") // and never the blank line
+	g.Expect(c.expectClosed()).To(BeEmpty())
+}
+
+func TestClientThatStopsReadingIsDropped(t *testing.T) {
+	g := NewWithT(t)
+	h := startTunedServer(t, func(s *Server) { s.writeStall = 200 * time.Millisecond })
+	good := h.login("operator", "Quiet-River-88", false)
+	good.playTCP(false)
+	stuck := h.login("viewer", "Green-Lamp-42", false)
+	stuck.playTCP(false) // and then reads nothing more
+
+	big := make([]byte, 60000)
+	g.Eventually(func() int {
+		// Pushing never blocks the camera; the good client keeps reading its copy.
+		h.stream.push(Frame{Payloads: [][]byte{big, big, big, big}, Captured: epoch})
+		good.rtpUntilMarker(0)
+		return h.srv.Sessions()
+	}).WithTimeout(ioGuard).Should(Equal(1), "the stuck client's session ends")
+	h.stream.push(frame(time.Second, "still here"))
+	for {
+		pkts, _ := good.rtpUntilMarker(0)
+		if string(pkts[len(pkts)-1].Payload) == "still here" {
+			break
+		}
+	}
+}
+
+func TestNilSubscriptionIsRefused(t *testing.T) {
+	g := NewWithT(t)
+	h := startServer(t, func(c *Config) { c.Stream = nilStream{c.Stream.(*fakeStream)} })
+	c := h.login("operator", "Quiet-River-88", false)
+	g.Expect(c.do("SETUP", h.url("/live/trackID=0"), "Transport: RTP/AVP/TCP;unicast").status).To(Equal(200))
+	g.Expect(c.do("PLAY", h.url("/live")).status).To(Equal(503))
+}
+
+type nilStream struct{ *fakeStream }
+
+func (nilStream) Subscribe(bool) Subscription { return nil }

@@ -280,15 +280,19 @@ func (s *session) readRTCP(pc *net.UDPConn) {
 }
 
 // preparePlay subscribes to the Stream on the first PLAY and returns the RTP-Info header: for each
-// track, the sequence number and RTP time the next packet will carry.
-func (s *session) preparePlay(base string) (string, bool) {
+// track, the sequence number and RTP time the next packet will carry. On failure it returns the
+// RTSP status instead.
+func (s *session) preparePlay(base string) (string, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended.Load() {
-		return "", false
+		return "", 454
 	}
 	if s.sub == nil {
 		s.sub = s.srv.stream.Subscribe(s.tracks[1] != nil && s.srv.stream.Audio())
+		if s.sub == nil {
+			return "", 503
+		}
 	}
 	now := s.srv.clock.Now()
 	var infos []string
@@ -303,7 +307,7 @@ func (s *session) preparePlay(base string) (string, bool) {
 		}
 		infos = append(infos, fmt.Sprintf("url=%s/trackID=%d;seq=%d;rtptime=%d", base, kind, t.seq, ts))
 	}
-	return strings.Join(infos, ","), true
+	return strings.Join(infos, ","), 0
 }
 
 // startPlay runs after the PLAY response is on the wire.

@@ -23,7 +23,7 @@ func cameraCommand() *cobra.Command {
 func serveCommand() *cobra.Command {
 	var (
 		stateDir, httpsAddr, httpAddr, rtspAddr, model string
-		seed                                 int64
+		seed                                           int64
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
