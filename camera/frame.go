@@ -89,6 +89,14 @@ func (c *Camera) placement() mask.Placement {
 	return func(r [4]float64) ([4]float64, bool) { return g.SceneToFrame(v, r) }
 }
 
+// Geometry is a PTZ camera's scene and frame sizes.
+func (c *Camera) Geometry() (ptz.Geometry, error) {
+	if c.masks.ptz == nil {
+		return ptz.Geometry{}, fmt.Errorf("%w: this model has no pan, tilt or zoom", ErrUnsupported)
+	}
+	return c.masks.ptz.Geometry(), nil
+}
+
 // View is where a PTZ camera looks.
 func (c *Camera) View() (ptz.View, error) {
 	if c.masks.ptz == nil {

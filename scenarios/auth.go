@@ -33,6 +33,12 @@ func accessProtection(s *suite) {
 			s.expectStatus(ctx, 401, old, "GET", "/api/v1/settings", nil)
 			login := s.do(ctx, Cred{}, "POST", "/api/v1/session", map[string]string{"name": old.Name, "password": old.Password})
 			Expect(login.Status).To(Equal(401), "the old password is refused for browser logins too")
+			rtspOld, rtspNew := 0, 0
+			if url := s.env.Target.RTSPURL(); url != "" {
+				rtspOld, rtspNew = rtspDescribe(url, old), rtspDescribe(url, admin)
+				Expect(rtspOld).To(Equal(401), "the old password is refused for the RTSP stream too")
+				Expect(rtspNew).To(Equal(200))
+			}
 
 			after := s.expectStatus(ctx, 200, admin, "PATCH", "/api/v1/settings", map[string]any{"arming": map[string]any{"general": true}})
 			Expect(after.Map()).To(HaveKeyWithValue("persisted", true))
@@ -42,7 +48,7 @@ func accessProtection(s *suite) {
 			s.expectStatus(ctx, 401, old, "GET", "/api/v1/settings", nil)
 
 			evidence("change before the password change", map[string]any{"persisted": body["persisted"], "after reboot arming.general": false})
-			evidence("old password after the change", map[string]int{"api": 401, "browser login": login.Status})
+			evidence("old password after the change", map[string]int{"api": 401, "browser login": login.Status, "rtsp": rtspOld})
 			evidence("change after the password change survives a power cycle", true)
 		})
 
@@ -237,4 +243,15 @@ func caseVariants(p string) []string {
 		return r
 	}
 	return []string{strings.ToUpper(p), strings.ToLower(p), strings.Map(flip, p)}
+}
+
+// rtspDescribe asks for the stream's description with Basic credentials and returns the status.
+func rtspDescribe(url string, cred Cred) int {
+	GinkgoHelper()
+	c, err := dialRTSP(url, cred)
+	Expect(err).NotTo(HaveOccurred())
+	defer c.Close()
+	r, err := c.do("DESCRIBE", url, map[string]string{"Accept": "application/sdp"})
+	Expect(err).NotTo(HaveOccurred())
+	return r.Status
 }

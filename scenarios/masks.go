@@ -54,7 +54,7 @@ func obscuredAreas(s *suite) {
 			Expect(out.Bounds()).To(Equal(src.Bounds()))
 			w, h := src.Bounds().Dx(), src.Bounds().Dy()
 
-			colourArea := pixelRect(colourRect, w, h)
+			colourArea := s.maskArea(ctx, admin, colourRect, w, h)
 			dev := maxDeviation(out, colourArea, maskYCbCr())
 			Expect(dev).To(BeNumerically("<=", colourTolerance), "every pixel inside the colour mask is the colour")
 			evidence("colour mask: max deviation from the colour", dev)
@@ -106,7 +106,7 @@ func obscuredAreas(s *suite) {
 
 			s.setMasks(ctx, admin, []map[string]any{{"id": "door", "rect": colourRect, "style": "color", "color": maskColour}})
 			src, out := truth(), s.snapshot(ctx, admin)
-			colourArea := pixelRect(colourRect, w, h)
+			colourArea := s.maskArea(ctx, admin, colourRect, w, h)
 			Expect(lumaVariance(src, colourArea)).To(BeNumerically(">", 100), "the source varies inside the colour mask")
 			afterChange := maxDeviation(out, colourArea, maskYCbCr())
 			Expect(afterChange).To(BeNumerically("<=", colourTolerance), "the output there does not follow the source")
@@ -131,7 +131,7 @@ func obscuredAreas(s *suite) {
 			truth := s.truth()
 			admin := s.takeOwnership(ctx)
 			w, h := truth().Bounds().Dx(), truth().Bounds().Dy()
-			colourArea := pixelRect(colourRect, w, h)
+			colourArea := s.maskArea(ctx, admin, colourRect, w, h)
 			// A window starting one hour from now and lasting one hour.
 			now := clk.Now()
 			from := now.Add(time.Hour).Truncate(time.Minute)
@@ -163,18 +163,27 @@ func obscuredAreas(s *suite) {
 			}
 			truth := s.truth()
 			admin := s.takeOwnership(ctx)
-			zone := [4]float64{0.40, 0.30, 0.2, 0.3}
+			zone := [4]float64{0.45, 0.30, 0.1, 0.3} // scene fractions
 			s.setMasks(ctx, admin, []map[string]any{{"id": "window", "rect": zone, "style": "color", "color": maskColour}})
+			var state struct {
+				Pan, Tilt, Zoom float64
+				Scene, Frame    struct{ Width, Height int }
+			}
+			Expect(s.expectStatus(ctx, 200, admin, "GET", "/api/v1/ptz", nil).JSON(&state)).To(Succeed())
+			geo := ptzGeometry{sceneW: state.Scene.Width, sceneH: state.Scene.Height, frameW: state.Frame.Width, frameH: state.Frame.Height}
 			w, h := truth().Bounds().Dx(), truth().Bounds().Dy()
-			home := pixelRect(zone, w, h) // at the home view the scene is the frame (documented geometry)
+			Expect([]int{w, h}).To(Equal([]int{geo.frameW, geo.frameH}))
+			homeFrac, ok := geo.sceneToFrame(zone, map[string]float64{"pan": state.Pan, "tilt": state.Tilt, "zoom": state.Zoom})
+			Expect(ok).To(BeTrue())
+			home := pixelRect(homeFrac, w, h)
 			Expect(maxDeviation(s.snapshot(ctx, admin), home, maskYCbCr())).To(BeNumerically("<=", colourTolerance))
 
-			views := []map[string]float64{{"pan": 0.6, "tilt": 0.5, "zoom": 2}, {"pan": 0.45, "tilt": 0.4, "zoom": 1.5}}
+			views := []map[string]float64{{"pan": 0.55, "tilt": 0.5, "zoom": 2}, {"pan": 0.45, "tilt": 0.4, "zoom": 1.5}}
 			results := []map[string]any{}
 			for _, v := range views {
 				s.expectStatus(ctx, 200, admin, "PUT", "/api/v1/ptz", v)
 				src, out := truth(), s.snapshot(ctx, admin)
-				inFrame, ok := sceneToFrame(zone, v, w, h)
+				inFrame, ok := geo.sceneToFrame(zone, v)
 				Expect(ok).To(BeTrue())
 				area := pixelRect(inFrame, w, h)
 				evidence(fmt.Sprintf("view pan %.2f tilt %.2f zoom %.1f", v["pan"], v["tilt"], v["zoom"]), evidencePicture(src, out, area, home))
@@ -194,13 +203,21 @@ func obscuredAreas(s *suite) {
 	})
 }
 
-// sceneToFrame is the documented PTZ geometry (docs/api.md), written independently of the camera's.
-func sceneToFrame(r [4]float64, v map[string]float64, w, h int) ([4]float64, bool) {
-	sceneW, sceneH := float64(w), float64(h)
+// ptzGeometry is the documented PTZ geometry (docs/api.md), written independently of the camera's.
+type ptzGeometry struct{ sceneW, sceneH, frameW, frameH int }
+
+// sceneToFrame maps a scene rectangle (fractions) to frame fractions for a view, clipped to the frame.
+func (g ptzGeometry) sceneToFrame(r [4]float64, v map[string]float64) ([4]float64, bool) {
+	sceneW, sceneH := float64(g.sceneW), float64(g.sceneH)
 	wh := sceneH / v["zoom"]
-	ww := wh * float64(w) / float64(h)
-	wx := clampF(v["pan"]*sceneW-ww/2, 0, sceneW-ww)
-	wy := clampF(v["tilt"]*sceneH-wh/2, 0, sceneH-wh)
+	ww := wh * float64(g.frameW) / float64(g.frameH)
+	start := func(c, size, span float64) float64 {
+		if span >= size {
+			return (size - span) / 2
+		}
+		return clampF(c*size-span/2, 0, size-span)
+	}
+	wx, wy := start(v["pan"], sceneW, ww), start(v["tilt"], sceneH, wh)
 	x0 := clampF((r[0]*sceneW-wx)/ww, 0, 1)
 	y0 := clampF((r[1]*sceneH-wy)/wh, 0, 1)
 	x1 := clampF(((r[0]+r[2])*sceneW-wx)/ww, 0, 1)
@@ -236,6 +253,25 @@ func outsideOf(a, b image.Rectangle, w, h int) image.Rectangle {
 		}
 	}
 	return best
+}
+
+// maskArea is the pixel area a mask rectangle must cover in the current frame: the rectangle itself
+// on a fixed camera; on a PTZ camera, whose zones are fixed in the scene, the rectangle seen through
+// the current view (geometry from GET /api/v1/ptz).
+func (s *suite) maskArea(ctx SpecContext, cred Cred, rect [4]float64, w, h int) image.Rectangle {
+	GinkgoHelper()
+	if s.env.Model != "move" {
+		return pixelRect(rect, w, h)
+	}
+	var state struct {
+		Pan, Tilt, Zoom float64
+		Scene, Frame    struct{ Width, Height int }
+	}
+	Expect(s.expectStatus(ctx, 200, cred, "GET", "/api/v1/ptz", nil).JSON(&state)).To(Succeed())
+	geo := ptzGeometry{sceneW: state.Scene.Width, sceneH: state.Scene.Height, frameW: state.Frame.Width, frameH: state.Frame.Height}
+	fr, ok := geo.sceneToFrame(rect, map[string]float64{"pan": state.Pan, "tilt": state.Tilt, "zoom": state.Zoom})
+	Expect(ok).To(BeTrue(), "the zone is in view")
+	return pixelRect(fr, w, h)
 }
 
 // refusePixelation checks that the move model refuses a pixelation zone, naming the field.

@@ -148,7 +148,7 @@ func liveStreams(s *suite) {
 				defer stop()
 				frames := ffmpegFrames(ctx, transport, authURL(url, admin), w, h, 5)
 				Expect(frames).To(HaveLen(5))
-				area := pixelRect(rect, w, h)
+				area := s.maskArea(ctx, admin, rect, w, h)
 				worst := 0
 				for _, f := range frames {
 					worst = max(worst, maxDeviation(f, area, maskYCbCr()))

@@ -152,13 +152,30 @@ func (h *Handler) recordings(w http.ResponseWriter, r *http.Request, c *call) {
 	writeJSON(w, http.StatusOK, map[string]any{"recordings": list})
 }
 
+// ptzState is a PTZ camera's view and the geometry clients need to place things in the scene.
+type ptzState struct {
+	ptz.View
+	Scene size `json:"scene"`
+	Frame size `json:"frame"`
+}
+
+type size struct {
+	Width  int `json:"width"`
+	Height int `json:"height"`
+}
+
+func (h *Handler) ptzState(v ptz.View) ptzState {
+	g, _ := h.cam.Geometry()
+	return ptzState{View: v, Scene: size{g.SceneW, g.SceneH}, Frame: size{g.FrameW, g.FrameH}}
+}
+
 func (h *Handler) getPTZ(w http.ResponseWriter, r *http.Request, c *call) {
 	v, err := h.cam.View()
 	if err != nil {
 		h.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	writeJSON(w, http.StatusOK, h.ptzState(v))
 }
 
 func (h *Handler) putPTZ(w http.ResponseWriter, r *http.Request, c *call) {
@@ -171,7 +188,7 @@ func (h *Handler) putPTZ(w http.ResponseWriter, r *http.Request, c *call) {
 		h.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, got)
+	writeJSON(w, http.StatusOK, h.ptzState(got))
 }
 
 func (h *Handler) auditEntries(w http.ResponseWriter, r *http.Request, c *call) {

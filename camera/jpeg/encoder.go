@@ -82,7 +82,7 @@ type state struct {
 // Handing out several small segments rather than one large one per goroutine
 // keeps all CPUs busy to the end of the frame even when one of them is taken
 // away for a while by other work on the camera.
-const segmentsPerWorker = 4
+const segmentsPerWorker = 8
 
 // NewEncoder validates o and precomputes the scaled tables and the headers.
 func NewEncoder(o Options) (*Encoder, error) {
@@ -94,8 +94,9 @@ func NewEncoder(o Options) (*Encoder, error) {
 	}
 	st := &state{wake: make(chan struct{})}
 	q := scaledQuant(o.Quality)
+	zig := newZigzagMasks()
 	for i := range q {
-		st.tabs.quant[i] = newQuantTable(&q[i])
+		st.tabs.quant[i] = newQuantTable(&q[i], zig)
 	}
 	for i := range standardHuffman {
 		st.tabs.huff[i] = standardHuffman[i].codes()

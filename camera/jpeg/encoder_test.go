@@ -337,8 +337,8 @@ func TestParallelRestartCodingIsDeterministicAndLossless(t *testing.T) {
 
 func TestEncodeAppendsAndReusesMemory(t *testing.T) {
 	g := NewWithT(t)
-	src := syntheticFrame(640, 480, 4)
-	e := mustEncoder(g, Options{Quality: 85, RestartInterval: 40})
+	src := syntheticFrame(320, 240, 4) // 300 MCUs, 15 restart intervals
+	e := mustEncoder(g, Options{Quality: 85, RestartInterval: 20})
 	e.parallelism = 3
 	want, err := e.Encode(nil, src)
 	g.Expect(err).NotTo(HaveOccurred())

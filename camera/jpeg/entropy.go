@@ -54,16 +54,16 @@ func (w *bitWriter) align() {
 	w.acc, w.nacc = 0, 0
 }
 
-// block codes one quantised block (zig-zag order) with the DC prediction prev
+// block codes one quantised block (natural order) with the DC prediction prev
 // and returns the new prediction. nz has bit k set for each non-zero AC
-// coefficient k, as fdctQuant computes it. The accumulator lives in locals for
+// coefficient k in zig-zag order, as fdctQuant computes it. The accumulator lives in locals for
 // the whole block so the compiler keeps it in registers.
-func (w *bitWriter) block(zz *[64]int, nz uint64, prev int, dc, ac *[256]huffmanCode) int {
+func (w *bitWriter) block(coef *[64]int, nz uint64, prev int, dc, ac *[256]huffmanCode) int {
 	acc, n := w.acc, w.nacc
 
 	// DC difference: category code, then the magnitude bits, negatives as
 	// one's complement (T.81 F.1.2.1).
-	d := zz[0] - prev
+	d := coef[0] - prev
 	s := d >> 63
 	size := uint(bits.Len(uint((d ^ s) - s)))
 	e := dc[size&0xff]
@@ -93,7 +93,7 @@ func (w *bitWriter) block(zz *[64]int, nz uint64, prev int, dc, ac *[256]huffman
 			}
 			run -= 16
 		}
-		v := zz[k&63]
+		v := coef[zigzag[k&63]&63]
 		s := v >> 63
 		size := uint(bits.Len(uint((v ^ s) - s)))
 		e := ac[(run<<4|int(size))&0xff]
@@ -116,5 +116,5 @@ func (w *bitWriter) block(zz *[64]int, nz uint64, prev int, dc, ac *[256]huffman
 		}
 	}
 	w.acc, w.nacc = acc, n
-	return zz[0]
+	return coef[0]
 }

@@ -134,7 +134,8 @@ func (d *refDecoder) decode(s *huffmanSpec) (int, error) {
 	return 0, fmt.Errorf("no code at byte %d", d.pos)
 }
 
-// block decodes one block's DC difference and AC coefficients (T.81 F.2.2.1–2).
+// block decodes one block's DC difference and AC coefficients (T.81
+// F.2.2.1–2), in zig-zag order.
 func (d *refDecoder) block(dc, ac *huffmanSpec) (int, [64]int, error) {
 	var zz [64]int
 	t, err := d.decode(dc)
@@ -205,12 +206,14 @@ func TestBlockCodingRoundTripsThroughT81Decoding(t *testing.T) {
 		var prev int
 		for i := range blocks {
 			var nz uint64
-			for k := 1; k < 64; k++ {
-				if blocks[i][k] != 0 {
+			var natural [64]int
+			for k, n := range zigzag {
+				natural[n] = blocks[i][k]
+				if k > 0 && blocks[i][k] != 0 {
 					nz |= 1 << k
 				}
 			}
-			prev = w.block(&blocks[i], nz, prev, &dc, &ac)
+			prev = w.block(&natural, nz, prev, &dc, &ac)
 			g.Expect(prev).To(Equal(blocks[i][0]))
 		}
 		w.align()

@@ -27,7 +27,7 @@ type segment struct {
 // rather than on the stack so nothing is cleared per block.
 type worker struct {
 	tmp  [64]int
-	zz   [64]int
+	coef [64]int
 	edge [16*16 + 2*8*8]byte // one MCU padded by edge replication: Y, Cb, Cr
 }
 
@@ -82,8 +82,8 @@ func (wk *worker) scan(f *frame, t *tables, s *segment) {
 
 // block transforms, quantises and codes one 8×8 block, returning the new DC prediction.
 func (wk *worker) block(bw *bitWriter, src []byte, off, stride int, q *quantTable, prev int, dc, ac *[256]huffmanCode) int {
-	nz := fdctQuant(src, off, stride, q, &wk.tmp, &wk.zz)
-	return bw.block(&wk.zz, nz, prev, dc, ac)
+	nz := fdctQuant(src, off, stride, q, &wk.tmp, &wk.coef)
+	return bw.block(&wk.coef, nz, prev, dc, ac)
 }
 
 // fillEdge copies the MCU at (col, row) into wk.edge, replicating the last

@@ -45,17 +45,21 @@ type Geometry struct {
 }
 
 // Window is the scene rectangle, in scene pixels, that view v shows: its height is SceneH/Zoom, its
-// width follows the frame's aspect ratio, and it is moved (not shrunk) to stay inside the scene.
+// width follows the frame's aspect ratio, and it is moved (not shrunk) to stay inside the scene, as a
+// mechanical stop would hold it. A window wider than the scene is centred on it (the lens sees past
+// the scene's edges).
 func (g Geometry) Window(v View) (x, y, w, h float64) {
 	h = float64(g.SceneH) / v.Zoom
 	w = h * float64(g.FrameW) / float64(g.FrameH)
-	if w > float64(g.SceneW) {
-		w = float64(g.SceneW)
-		h = w * float64(g.FrameH) / float64(g.FrameW)
+	return place(v.Pan, float64(g.SceneW), w), place(v.Tilt, float64(g.SceneH), h), w, h
+}
+
+// place is where a window of span starts on an axis of size whose centre is asked at fraction c.
+func place(c, size, span float64) float64 {
+	if span >= size {
+		return (size - span) / 2
 	}
-	x = clamp(v.Pan*float64(g.SceneW)-w/2, 0, float64(g.SceneW)-w)
-	y = clamp(v.Tilt*float64(g.SceneH)-h/2, 0, float64(g.SceneH)-h)
-	return x, y, w, h
+	return clamp(c*size-span/2, 0, size-span)
 }
 
 // SceneToFrame maps a rectangle [x, y, w, h] in scene fractions to frame fractions for view v,

@@ -15,7 +15,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"sync"
 	"time"
 )
@@ -27,7 +26,8 @@ type Frame struct {
 	Captured time.Time
 }
 
-// AudioChunk is G.711 µ-law (PCMU, 8 kHz) samples, one byte per sample.
+// AudioChunk is G.711 µ-law (PCMU, 8 kHz) samples, one byte per sample. Captured is when the first
+// sample was taken: the chunk's RTP time is derived from it, on the same time base as video frames.
 type AudioChunk struct {
 	PCMU     []byte
 	Captured time.Time
@@ -90,7 +90,8 @@ type Config struct {
 	Clock  Clock
 	// Realm is the authentication realm; "vsslab camera" when empty.
 	Realm string
-	// SessionTimeout ends a session without a request or RTCP packet for that long; 60 s when zero.
+	// SessionTimeout ends a session without a request or RTCP packet for that long (Clock time);
+	// 60 s when zero, else at least one second, as RTSP counts it in whole seconds.
 	SessionTimeout time.Duration
 	// MaxSessions is how many sessions may exist at once (453 beyond); 16 when zero.
 	MaxSessions int
@@ -262,7 +263,7 @@ func (s *Server) accept(nc net.Conn) {
 	}
 	if len(s.conns) >= connsPerSession*s.maxSessions {
 		s.mu.Unlock()
-		s.log.Warn("rtsp connection refused: too many connections", "source", hostOf(nc.RemoteAddr()))
+		s.log.Warn("rtsp connection refused: too many connections", "source", addrIP(nc.RemoteAddr()).String())
 		// Best effort: a fresh socket's send buffer takes this without blocking.
 		_, _ = nc.Write([]byte("RTSP/1.0 503 Service Unavailable\r\n\r\n"))
 		_ = nc.Close()
@@ -411,12 +412,4 @@ func (s *Server) goTracked(f func()) bool {
 		f()
 	}()
 	return true
-}
-
-func hostOf(a net.Addr) string {
-	h, _, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	return strings.TrimPrefix(h, "::ffff:")
 }

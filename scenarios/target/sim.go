@@ -149,11 +149,16 @@ func (s *Sim) Close() error {
 
 var _ Clock = (*simclock.Virtual)(nil)
 
-// Truth is what the simulated sensor sees at the current virtual time, before the camera masks it.
+// Truth is what the simulated sensor sees at the current virtual time, before the camera masks it,
+// and the people in view.
 func (s *Sim) Truth() (Truth, error) {
-	f, err := s.world().Sensor.Capture()
+	img, truth, err := s.world().Sensor.Truth()
 	if err != nil {
 		return Truth{}, fmt.Errorf("sim target: ground truth: %w", err)
 	}
-	return Truth{Image: f.Image}, nil
+	out := Truth{Image: img}
+	for _, p := range truth.People {
+		out.People = append(out.People, Person{ID: p.ID, Box: [4]float64{p.Box.X, p.Box.Y, p.Box.W, p.Box.H}})
+	}
+	return out, nil
 }

@@ -115,9 +115,13 @@ func (s *TestChart) Capture() (camera.Frame, error) {
 	return camera.Frame{Image: img, Captured: s.clk.Now()}, nil
 }
 
-// Reference is the chart as the sensor sees it: the ground truth a scenario compares outputs with.
+// Reference is the chart as the sensor sees it now (through its view): the ground truth a scenario
+// compares outputs with.
 func (s *TestChart) Reference() *image.YCbCr {
-	f, _ := (&TestChart{clk: s.clk, base: s.base}).Capture()
+	s.mu.Lock()
+	view := s.view
+	s.mu.Unlock()
+	f, _ := (&TestChart{clk: s.clk, base: s.base, view: view}).Capture()
 	return f.Image
 }
 

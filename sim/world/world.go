@@ -1,4 +1,5 @@
-// Package world puts the reference camera into the simulated world: a test-chart sensor, a network
+// Package world puts the reference camera into the simulated world: a scene with people walking on
+// known paths (fixtures/scenes) seen by a simulated sensor, a microphone, a network
 // that only reaches loopback and records every connection attempt, and a clock (virtual in the
 // suites, the wall clock for `vsslab camera serve`). It is what the sim target drives and what
 // `vsslab camera serve` runs.
@@ -19,6 +20,7 @@ import (
 	"vsslab/camera/clock"
 	"vsslab/camera/rtsp"
 	"vsslab/camera/users"
+	"vsslab/fixtures"
 	"vsslab/sim/network"
 	"vsslab/sim/scene"
 	"vsslab/sim/sensor"
@@ -39,6 +41,9 @@ type Options struct {
 	HTTPS, HTTP, RTSP string
 	// Width and Height of the sensor image; 640×360 when zero.
 	Width, Height int
+	// Scene names the scene in fixtures/scenes; "lobby" for the iot model and "panorama" for the
+	// PTZ move model when empty.
+	Scene string
 	// Log receives the camera's server-side errors.
 	Log *slog.Logger
 }
@@ -50,7 +55,7 @@ type World struct {
 	// RTSPServer serves rtsp://…/live; nil when no RTSP address was given.
 	RTSPServer *rtsp.Server
 	rtspLn     net.Listener
-	Sensor     *sensor.TestChart
+	Sensor     *sensor.Scene
 	Network    *network.Observer
 	Clock      clock.Clock
 	opts       Options
@@ -71,7 +76,21 @@ func Start(opts Options) (*World, error) {
 	if opts.Width == 0 && opts.Height == 0 {
 		opts.Width, opts.Height = 640, 360
 	}
-	chart, err := sensor.NewTestChart(opts.Clock, opts.Width, opts.Height, uint64(opts.Seed))
+	if opts.Scene == "" {
+		opts.Scene = "lobby"
+		if opts.Model == camera.ModelMove {
+			opts.Scene = "panorama"
+		}
+	}
+	spec, err := scene.Load(fixtures.Scenes(), opts.Scene)
+	if err != nil {
+		return nil, fmt.Errorf("start simulated world: %w", err)
+	}
+	sc, err := scene.New(spec, opts.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("start simulated world: %w", err)
+	}
+	chart, err := sensor.NewScene(opts.Clock, sc, opts.Width, opts.Height)
 	if err != nil {
 		return nil, fmt.Errorf("start simulated world: %w", err)
 	}

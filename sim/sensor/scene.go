@@ -1,0 +1,97 @@
+package sensor
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"sync"
+	"time"
+
+	"vsslab/camera"
+	"vsslab/camera/ptz"
+	"vsslab/sim/scene"
+)
+
+// Scene is the simulated image sensor looking at a scene with people walking on known paths. A fixed
+// camera sees the whole scene; a PTZ camera (the move model) sees the window its view selects, with
+// the same geometry as camera/ptz. Scene time is the clock's time since the sensor was made.
+type Scene struct {
+	clk    Clock
+	sc     *scene.Scene
+	epoch  time.Time
+	w, h   int
+	sceneW int
+	sceneH int
+
+	mu    sync.Mutex
+	ptz   bool
+	view  ptz.View
+	fault error
+}
+
+// NewScene makes a sensor of w×h frames on sc.
+func NewScene(clk Clock, sc *scene.Scene, w, h int) (*Scene, error) {
+	if clk == nil || sc == nil {
+		return nil, errors.New("new scene sensor: a clock and a scene are required")
+	}
+	if err := scene.CheckFrameSize(w, h); err != nil {
+		return nil, fmt.Errorf("new scene sensor: %w", err)
+	}
+	sw, sh := sc.Size()
+	return &Scene{clk: clk, sc: sc, epoch: clk.Now(), w: w, h: h, sceneW: sw, sceneH: sh}, nil
+}
+
+// Capture renders the frame the sensor sees now.
+func (s *Scene) Capture() (camera.Frame, error) {
+	img, _, now, err := s.render()
+	if err != nil {
+		return camera.Frame{}, err
+	}
+	return camera.Frame{Image: img, Captured: now}, nil
+}
+
+// Truth is the ground truth of the frame the sensor would capture now: the picture before any
+// processing and the people in view.
+func (s *Scene) Truth() (*image.YCbCr, scene.Truth, error) {
+	img, truth, _, err := s.render()
+	return img, truth, err
+}
+
+func (s *Scene) render() (*image.YCbCr, scene.Truth, time.Time, error) {
+	s.mu.Lock()
+	fault, view := s.fault, scene.View{}
+	if s.ptz {
+		view = scene.View{Pan: s.view.Pan, Tilt: s.view.Tilt, Zoom: s.view.Zoom}
+	}
+	s.mu.Unlock()
+	if fault != nil {
+		return nil, scene.Truth{}, time.Time{}, fault
+	}
+	now := s.clk.Now()
+	img, truth := s.sc.Render(nil, now.Sub(s.epoch), view, s.w, s.h)
+	return img, truth, now, nil
+}
+
+// Geometry is the PTZ geometry: the scene's and the frame's sizes.
+func (s *Scene) Geometry() ptz.Geometry {
+	return ptz.Geometry{SceneW: s.sceneW, SceneH: s.sceneH, FrameW: s.w, FrameH: s.h}
+}
+
+// SetView points the camera. The first call turns the sensor into a PTZ sensor; until then it shows
+// the whole scene, as a fixed camera does.
+func (s *Scene) SetView(v ptz.View) error {
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.ptz, s.view = true, v
+	s.mu.Unlock()
+	return nil
+}
+
+// Fail makes every following capture fail with err (nil heals the sensor).
+func (s *Scene) Fail(err error) {
+	s.mu.Lock()
+	s.fault = err
+	s.mu.Unlock()
+}
