@@ -15,6 +15,9 @@ import (
 // JPEGQuality is the quality of every JPEG the camera encodes.
 const JPEGQuality = 85
 
+// RestartMCUs is the JPEG restart interval, in 16×16 macroblocks.
+const RestartMCUs = 40
+
 // encoder is a JPEG encoder with its lock: encoders reuse their buffers, so each output path has its
 // own and uses it one frame at a time.
 type encoder struct {
@@ -23,8 +26,9 @@ type encoder struct {
 }
 
 func newEncoder() (*encoder, error) {
-	// One restart interval per macroblock row lets the encoder code the frame's parts in parallel.
-	enc, err := jpeg.NewEncoder(jpeg.Options{Quality: JPEGQuality, RestartInterval: 0})
+	// Restart markers every RestartMCUs macroblocks let the encoder code the frame's parts on all
+	// cores, and let an RTP receiver resynchronise after a lost packet.
+	enc, err := jpeg.NewEncoder(jpeg.Options{Quality: JPEGQuality, RestartInterval: RestartMCUs})
 	if err != nil {
 		return nil, err
 	}

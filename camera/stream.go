@@ -20,7 +20,7 @@ const StreamMTU = 1400
 // payloads (cut once, sent to every session) and its capture time.
 type EncodedFrame = rtsp.Frame
 
-// AudioChunk is microphone samples, G.711 µ-law at 8 kHz, for the interval ending at Captured.
+// AudioChunk is microphone samples, G.711 µ-law at 8 kHz; Captured is the time of the first sample.
 type AudioChunk = rtsp.AudioChunk
 
 // Microphone is where sound comes from; only read while an admin has switched it on (PBD-1).
@@ -183,7 +183,7 @@ func (c *Camera) produce(stop <-chan struct{}) {
 				from = now.Add(-period)
 			}
 			if pcm, err := c.cfg.Microphone.Read(from, now); err == nil && len(pcm) > 0 {
-				chunk = &AudioChunk{PCMU: pcm, Captured: now}
+				chunk = &AudioChunk{PCMU: pcm, Captured: from}
 			}
 		}
 		last = now

@@ -126,7 +126,7 @@ func Start(opts Options) (*World, error) {
 
 func (w *World) startRTSP(opts Options) error {
 	stream, auth := w.Camera.RTSP()
-	rs, err := rtsp.New(rtsp.Config{Stream: stream, Auth: auth, Clock: clock.System{}, Realm: users.DigestRealm, Log: opts.Log, Random: rand.Reader})
+	rs, err := rtsp.New(rtsp.Config{Stream: stream, Auth: auth, Clock: opts.Clock, Realm: users.DigestRealm, Log: opts.Log, Random: rand.Reader})
 	if err != nil {
 		return fmt.Errorf("start RTSP: %w", err)
 	}
