@@ -1,6 +1,7 @@
 package mask
 
 import (
+	"encoding/binary"
 	"fmt"
 	"image"
 	"image/color"
@@ -91,37 +92,116 @@ func chroma(r image.Rectangle) image.Rectangle {
 // pixelate sets every tile of area to its mean. Tiles sit on a frame-wide grid of size tile, so the same
 // scene area gives the same tiles whatever the mask's exact edges.
 func pixelate(img *image.YCbCr, area image.Rectangle, tile int) {
+	pixelatePlane(img.Y, img.YStride, area, tile)
+	c := chroma(area)
+	pixelatePlane(img.Cb, img.CStride, c, tile/2)
+	pixelatePlane(img.Cr, img.CStride, c, tile/2)
+}
+
+// pixelatePlane flattens the tiles of one plane. It works a band of tiles at a time and row by row
+// (sums first, then fills), which keeps memory access sequential: a quarter of a 1080p frame takes a
+// fraction of a millisecond.
+func pixelatePlane(plane []uint8, stride int, area image.Rectangle, tile int) {
+	// edges are the x boundaries of the tile columns inside area.
+	var edgesBuf [258]int
+	edges := edgesBuf[:0]
+	edges = append(edges, area.Min.X)
+	for x := area.Min.X/tile*tile + tile; x < area.Max.X; x += tile {
+		edges = append(edges, x)
+	}
+	edges = append(edges, area.Max.X)
+	cols := len(edges) - 1
+	var sumsBuf [257]int
+	var sums []int
+	if cols <= len(sumsBuf) {
+		sums = sumsBuf[:cols]
+	} else {
+		sums = make([]int, cols)
+	}
+	// On the usual 8-aligned grid, a row is read as whole 64-bit words, each belonging to one tile.
+	aligned := area.Min.X%8 == 0 && area.Max.X%8 == 0 && tile%8 == 0
+	var ownerBuf [512]int32
+	var owner []int32 // tile column of each word of a row
+	if aligned && (area.Max.X-area.Min.X)/8 <= len(ownerBuf) {
+		owner = ownerBuf[:(area.Max.X-area.Min.X)/8]
+		c := 0
+		for i := range owner {
+			if x := area.Min.X + 8*i; x >= edges[c+1] {
+				c++
+			}
+			owner[i] = int32(c)
+		}
+	}
 	for ty := area.Min.Y / tile * tile; ty < area.Max.Y; ty += tile {
-		for tx := area.Min.X / tile * tile; tx < area.Max.X; tx += tile {
-			t := image.Rect(tx, ty, tx+tile, ty+tile).Intersect(area)
-			if t.Empty() {
+		y0, y1 := max(ty, area.Min.Y), min(ty+tile, area.Max.Y)
+		clear(sums)
+		for y := y0; y < y1; y++ {
+			row := plane[y*stride+area.Min.X : y*stride+area.Max.X]
+			if owner != nil {
+				for i, c := range owner {
+					v := binary.LittleEndian.Uint64(row[8*i:])
+					v = v&0x00FF00FF00FF00FF + v>>8&0x00FF00FF00FF00FF
+					sums[c] += int(v * 0x0001000100010001 >> 48)
+				}
 				continue
 			}
-			flatten(img.Y, img.YStride, t)
-			c := chroma(t)
-			flatten(img.Cb, img.CStride, c)
-			flatten(img.Cr, img.CStride, c)
+			for c := range sums {
+				sums[c] += sumBytes(row[edges[c]-area.Min.X : edges[c+1]-area.Min.X])
+			}
+		}
+		for c := range sums {
+			n := (edges[c+1] - edges[c]) * (y1 - y0)
+			sums[c] = (sums[c] + n/2) / n // now the tile's mean
+		}
+		if owner != nil {
+			var wordsBuf [257]uint64
+			words := wordsBuf[:0]
+			if cols > len(wordsBuf) {
+				words = make([]uint64, 0, cols)
+			}
+			for _, m := range sums {
+				words = append(words, uint64(m)*0x0101010101010101)
+			}
+			for y := y0; y < y1; y++ {
+				row := plane[y*stride+area.Min.X : y*stride+area.Max.X]
+				for i, c := range owner {
+					binary.LittleEndian.PutUint64(row[8*i:], words[c])
+				}
+			}
+			continue
+		}
+		for c, mean := range sums {
+			for y := y0; y < y1; y++ {
+				fillBytes(plane[y*stride+edges[c]:y*stride+edges[c+1]], uint8(mean))
+			}
 		}
 	}
 }
 
-// flatten replaces the samples of r in a plane by their rounded mean.
-func flatten(plane []uint8, stride int, r image.Rectangle) {
-	sum, n := 0, 0
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for _, v := range plane[y*stride+r.Min.X : y*stride+r.Max.X] {
-			sum += int(v)
-		}
-		n += r.Dx()
+// fillBytes sets every byte of b to v, eight at a time.
+func fillBytes(b []uint8, v uint8) {
+	word := uint64(v) * 0x0101010101010101
+	for len(b) >= 8 {
+		binary.LittleEndian.PutUint64(b, word)
+		b = b[8:]
 	}
-	if n == 0 {
-		return
+	for i := range b {
+		b[i] = v
 	}
-	mean := uint8((sum + n/2) / n)
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		row := plane[y*stride+r.Min.X : y*stride+r.Max.X]
-		for i := range row {
-			row[i] = mean
-		}
+}
+
+// sumBytes adds bytes eight at a time: pairs are added into 16-bit lanes, then the lanes are summed
+// by one multiplication.
+func sumBytes(b []uint8) int {
+	total := 0
+	for len(b) >= 8 {
+		v := binary.LittleEndian.Uint64(b)
+		v = v&0x00FF00FF00FF00FF + v>>8&0x00FF00FF00FF00FF
+		total += int(v * 0x0001000100010001 >> 48)
+		b = b[8:]
 	}
+	for _, x := range b {
+		total += int(x)
+	}
+	return total
 }
