@@ -22,4 +22,3 @@ func BenchmarkPixelateQuarter1080p(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/frame")
 }
-
