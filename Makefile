@@ -6,19 +6,20 @@ SEED     ?= 1
 MODEL    ?= iot
 FUZZTIME ?= 15s
 
-.PHONY: all build run run-move test vet fmt-check fuzz bench serve clean
+.PHONY: all build run test vet fmt-check fuzz bench serve clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/vsslab
 
-# The main job: every suite against the embedded simulated camera; the report lands in ./report/.
+# The main job: every suite against the embedded simulated camera, the fixed model in ./report/ and
+# the PTZ model in ./report/move/. A failed requirement in either fails the target (after both ran).
 run: build
-	$(BIN) run --target sim --model $(MODEL) --seed $(SEED) --out $(OUT)
-
-run-move: build
-	$(BIN) run --target sim --model move --seed $(SEED) --out $(OUT)-move
+	@status=0; \
+	$(BIN) run --target sim --model iot --seed $(SEED) --out $(OUT) || status=$$?; \
+	$(BIN) run --target sim --model move --seed $(SEED) --out $(OUT)/move || status=$$?; \
+	exit $$status
 
 # Every test: formatting, vet, unit tests beside the code, and the scenario suites on both models.
 test: fmt-check vet
@@ -42,12 +43,14 @@ fuzz:
 	  done; \
 	done
 
-# Benchmarks print ratios against a reference run in the same process.
+# Benchmarks print ratios against a reference run in the same process (ffmpeg on the same frames).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./camera/ ./camera/mask/
+	$(GO) test -run '^$$' -bench 'Ratio|Stdlib' -benchtime 3s ./camera/jpeg/
+	$(GO) test -run '^$$' -bench . ./sim/scene/
 
 serve: build
 	$(BIN) camera serve --state ./camera-state
 
 clean:
-	rm -rf bin $(OUT) $(OUT)-move
+	rm -rf bin $(OUT)
