@@ -139,6 +139,8 @@ func liveStreams(s *suite) {
 				clk := s.clock()
 				truth := s.truth()
 				admin := s.takeOwnership(ctx)
+				// With public access off, ffmpeg must log in (Digest), and gets the full frame rate.
+				s.expectStatus(ctx, 200, admin, "PATCH", "/api/v1/settings", map[string]any{"access": map[string]any{"public": false}})
 				rect := [4]float64{0.125, 0.25, 0.25, 0.5}
 				s.setMasks(ctx, admin, []map[string]any{{"id": "door", "rect": rect, "style": "color", "color": maskColour}})
 				src := truth()
