@@ -100,3 +100,19 @@ func TestApplyRefusesOtherLayouts(t *testing.T) {
 	_, err = NewPainter([]Mask{{ID: "bad"}})
 	g.Expect(err).To(MatchError(HavePrefix("masks[0].")))
 }
+
+// TestLargeAreasGiveTheSameResultOnTwoCores: the two-goroutine path must equal the plain one.
+func TestLargeAreasGiveTheSameResultOnTwoCores(t *testing.T) {
+	g := NewWithT(t)
+	big := noise(1280, 720, 11)
+	want := noise(1280, 720, 11)
+	area := image.Rect(0, 96, 960, 704)
+	g.Expect(area.Dx() * area.Dy()).To(BeNumerically(">=", parallelPixels))
+	pixelatePlane(want.Y, want.YStride, area, 32)
+	pixelatePlane(want.Cb, want.CStride, chroma(area), 16)
+	pixelatePlane(want.Cr, want.CStride, chroma(area), 16)
+	pixelate(big, area, 32)
+	g.Expect(big.Y).To(Equal(want.Y))
+	g.Expect(big.Cb).To(Equal(want.Cb))
+	g.Expect(big.Cr).To(Equal(want.Cr))
+}
