@@ -166,3 +166,31 @@ func (s *huffmanSpec) codes() [256]huffmanCode {
 	}
 	return out
 }
+
+// HuffmanTable is one Huffman table as a DHT segment states it: Counts[i] codes of length i+1,
+// assigned in order to Values. It is exported so that the RTP/JPEG depacketizer (camera/rtpjpeg),
+// which rebuilds JPEG headers with these very tables, does not keep a second copy of them.
+type HuffmanTable struct {
+	Counts [16]uint8
+	Values []uint8
+}
+
+// StandardHuffman returns the four tables of T.81 Annex K.3 in DHT order: luma DC, luma AC, chroma
+// DC, chroma AC. They are copies: callers cannot change the encoder's tables.
+func StandardHuffman() [4]HuffmanTable {
+	var out [4]HuffmanTable
+	for i, s := range standardHuffman {
+		out[i] = HuffmanTable{Counts: s.counts, Values: append([]uint8(nil), s.values...)}
+	}
+	return out
+}
+
+// Zigzag returns the zig-zag order: element k is the natural (row-major) index of the k-th
+// coefficient, the order of DQT segments and of RFC 2435 quantisation tables.
+func Zigzag() [64]uint8 { return zigzag }
+
+// QuantTables returns the luma and chroma quantisation tables, in natural order, for an IJG quality
+// (clamped to 1..100). RFC 2435 Appendix A's Q factors 1..99 are this same scaling.
+func QuantTables(quality int) [2][64]uint8 {
+	return scaledQuant(max(1, min(100, quality)))
+}

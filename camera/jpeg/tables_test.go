@@ -109,3 +109,14 @@ func TestStandardHuffmanCodesAreTheAnnexKCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestExportedTablesAreCopiesOfTheEncoders(t *testing.T) {
+	g := NewWithT(t)
+	h := StandardHuffman()
+	g.Expect(h[lumaAC].Values).To(HaveLen(162))
+	h[lumaAC].Values[0] = 0xEE
+	g.Expect(standardHuffman[lumaAC].values[0]).NotTo(Equal(uint8(0xEE)), "a copy")
+	g.Expect(Zigzag()).To(Equal(zigzag))
+	g.Expect(QuantTables(50)).To(Equal(baseQuant))
+	g.Expect(QuantTables(0)).To(Equal(QuantTables(1)))
+}

@@ -68,8 +68,8 @@ func flatJPEG(s flatSpec) []byte {
 	}
 	mcusX := (s.width + 8*hBlocks - 1) / (8 * hBlocks)
 	mcusY := (s.height + 8*vBlocks - 1) / (8 * vBlocks)
-	dcCodes := [2]map[byte][2]uint32{huffCodes(stdDCLuma), huffCodes(stdDCChroma)}
-	acCodes := [2]map[byte][2]uint32{huffCodes(stdACLuma), huffCodes(stdACChroma)}
+	dcCodes := [2]map[byte][2]uint32{huffCodes(std()[0]), huffCodes(std()[2])}
+	acCodes := [2]map[byte][2]uint32{huffCodes(std()[1]), huffCodes(std()[3])}
 
 	var w bitWriter
 	var pred [3]int

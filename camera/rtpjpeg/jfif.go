@@ -301,7 +301,8 @@ func (p *jpegParser) scan(seg, b []byte, pos int) (*jpegImage, error) {
 	if ss, se, a := seg[len(seg)-3], seg[len(seg)-2], seg[len(seg)-1]; ss != 0 || se != 63 || a != 0 {
 		return nil, fmt.Errorf("%w: baseline scan with spectral selection %d..%d, approximation 0x%02x", ErrInvalidJPEG, ss, se, a)
 	}
-	want := [3][2]*huffmanSpec{{&stdDCLuma, &stdACLuma}, {&stdDCChroma, &stdACChroma}, {&stdDCChroma, &stdACChroma}}
+	std := standardTables()
+	want := [3][2]*huffmanSpec{{&std[0], &std[1]}, {&std[2], &std[3]}, {&std[2], &std[3]}}
 	names := [3]string{"Y", "Cb", "Cr"}
 	for i, c := range p.comps {
 		sel, tables := seg[1+2*i], seg[2+2*i]
@@ -397,7 +398,8 @@ func appendJFIF(b []byte, typ uint8, width, height int, qtables []byte, restartI
 		2, 0x11, 1,
 		3, 0x11, 1)
 
-	specs := [4]*huffmanSpec{&stdDCLuma, &stdACLuma, &stdDCChroma, &stdACChroma}
+	std := standardTables()
+	specs := [4]*huffmanSpec{&std[0], &std[1], &std[2], &std[3]}
 	classID := [4]byte{0x00, 0x10, 0x01, 0x11}
 	n := 0
 	for _, s := range specs {

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+
+	"vsslab/camera/jpeg"
 )
 
 func TestQTablesForQ50AreAnnexKInZigZagOrder(t *testing.T) {
@@ -14,9 +16,10 @@ func TestQTablesForQ50AreAnnexKInZigZagOrder(t *testing.T) {
 	g.Expect(q[:8]).To(Equal([]byte{16, 11, 12, 14, 12, 10, 16, 14}))
 	g.Expect(q[64:72]).To(Equal([]byte{17, 18, 18, 24, 21, 24, 47, 26}))
 	g.Expect(q[63]).To(Equal(byte(99)))
+	annexK, zz := jpeg.QuantTables(50), jpeg.Zigzag()
 	for zig := range 64 {
-		g.Expect(int(q[zig])).To(Equal(lumaQuantizer[unzig[zig]]))
-		g.Expect(int(q[64+zig])).To(Equal(chromaQuantizer[unzig[zig]]))
+		g.Expect(q[zig]).To(Equal(annexK[0][zz[zig]]))
+		g.Expect(q[64+zig]).To(Equal(annexK[1][zz[zig]]))
 	}
 }
 
@@ -43,7 +46,7 @@ func TestQTablesForQScaleAndClampAsAppendixA(t *testing.T) {
 
 func TestStandardHuffmanTablesAreComplete(t *testing.T) {
 	g := NewWithT(t)
-	for _, s := range []huffmanSpec{stdDCLuma, stdACLuma, stdDCChroma, stdACChroma} {
+	for _, s := range []huffmanSpec{std()[0], std()[1], std()[2], std()[3]} {
 		n := 0
 		for _, c := range s.counts {
 			n += int(c)
@@ -51,11 +54,14 @@ func TestStandardHuffmanTablesAreComplete(t *testing.T) {
 		g.Expect(s.values).To(HaveLen(n))
 		g.Expect(s.equal(s)).To(BeTrue())
 	}
-	g.Expect(stdACLuma.values).To(HaveLen(162))
-	g.Expect(stdDCLuma.equal(stdDCChroma)).To(BeFalse(), "same symbols, different code lengths")
-	g.Expect(stdACLuma.equal(stdACChroma)).To(BeFalse())
-	other := stdACLuma
-	other.values = append([]byte(nil), stdACLuma.values...)
+	g.Expect(std()[1].values).To(HaveLen(162))
+	g.Expect(std()[0].equal(std()[2])).To(BeFalse(), "same symbols, different code lengths")
+	g.Expect(std()[1].equal(std()[3])).To(BeFalse())
+	other := std()[1]
+	other.values = append([]byte(nil), std()[1].values...)
 	other.values[161] = 0x00
-	g.Expect(stdACLuma.equal(other)).To(BeFalse(), "one symbol differs")
+	g.Expect(std()[1].equal(other)).To(BeFalse(), "one symbol differs")
 }
+
+// std is standardTables, short for tests.
+func std() [4]huffmanSpec { return standardTables() }
