@@ -8,7 +8,6 @@ import (
 	"image/color"
 	"image/draw"
 	"image/jpeg"
-	"image/png"
 	"math"
 )
 
@@ -152,7 +151,7 @@ func lumaVariance(img *image.YCbCr, area image.Rectangle) float64 {
 }
 
 // evidencePicture puts the source and the camera's output side by side with the mask areas outlined,
-// as a PNG report entry the HTML report shows.
+// as a picture report entry the HTML report shows.
 func evidencePicture(src, out *image.YCbCr, areas ...image.Rectangle) map[string]string {
 	b := src.Bounds()
 	pic := image.NewRGBA(image.Rect(0, 0, 2*b.Dx()+8, b.Dy()))
@@ -174,9 +173,10 @@ func evidencePicture(src, out *image.YCbCr, areas ...image.Rectangle) map[string
 			}
 		}
 	}
+	// JPEG keeps the report small (a picture illustrates; the measured values are the evidence).
 	var buf bytes.Buffer
-	_ = png.Encode(&buf, pic)
-	return map[string]string{"kind": "image", "mime": "image/png", "data": base64.StdEncoding.EncodeToString(buf.Bytes()),
+	_ = jpeg.Encode(&buf, pic, &jpeg.Options{Quality: 90})
+	return map[string]string{"kind": "image", "mime": "image/jpeg", "data": base64.StdEncoding.EncodeToString(buf.Bytes()),
 		"caption": "left: the scene before masking (ground truth); right: what the camera sent; magenta: the requested mask areas"}
 }
 
