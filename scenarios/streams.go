@@ -142,7 +142,13 @@ func liveStreams(s *suite) {
 				// With public access off, ffmpeg must log in (Digest), and gets the full frame rate.
 				s.expectStatus(ctx, 200, admin, "PATCH", "/api/v1/settings", map[string]any{"access": map[string]any{"public": false}})
 				rect := [4]float64{0.125, 0.25, 0.25, 0.5}
-				s.setMasks(ctx, admin, []map[string]any{{"id": "door", "rect": rect, "style": "color", "color": maskColour}})
+				pixRect := [4]float64{0.5, 0.5, 0.375, 0.4375}
+				masks := []map[string]any{{"id": "door", "rect": rect, "style": "color", "color": maskColour}}
+				pixelated := s.env.Model != "move" // the move model has colour zones only
+				if pixelated {
+					masks = append(masks, map[string]any{"id": "desk", "rect": pixRect, "style": "pixelate", "tile": 32})
+				}
+				s.setMasks(ctx, admin, masks)
 				src := truth()
 				w, h := src.Bounds().Dx(), src.Bounds().Dy()
 
@@ -156,6 +162,17 @@ func liveStreams(s *suite) {
 					worst = max(worst, maxDeviation(f, area, maskYCbCr()))
 				}
 				Expect(worst).To(BeNumerically("<=", colourTolerance), "every frame ffmpeg decoded is masked")
+				if pixelated {
+					pixArea := s.maskArea(ctx, admin, pixRect, w, h)
+					spread := 0.0
+					for _, f := range frames {
+						sp, _, tiles := tileStats(f, f, pixArea, 32)
+						Expect(tiles).To(BeNumerically(">=", 4))
+						spread = max(spread, sp)
+					}
+					Expect(spread).To(BeNumerically("<=", flatTolerance), "every pixelation tile is flat in every frame")
+					evidence("pixelation: max spread inside a tile over all frames (luma)", spread)
+				}
 				clear := image.Rect(0, 3*h/4+32, w/2-32, h)
 				corr := lumaCorrelation(frames[len(frames)-1], src, clear)
 				Expect(corr).To(BeNumerically(">", 0.9), "control: ffmpeg's frames show the scene outside the mask")
