@@ -27,8 +27,9 @@ func (s rtspStream) Allowed() error     { return s.c.StreamAllowed() }
 func (s rtspStream) Subscribe(audio bool) rtsp.Subscription {
 	sub, err := s.c.Subscribe(audio)
 	if err != nil {
-		sub = s.c.hub.add(false)
-		sub.Close()
+		closed := s.c.hub.add(false)
+		closed.Close()
+		return closed
 	}
 	return sub
 }

@@ -128,7 +128,7 @@ func (h *hub) closeAll() {
 }
 
 // Subscribe starts receiving the live stream. audio is honoured only while the microphone is on.
-func (c *Camera) Subscribe(audio bool) (*subscription, error) {
+func (c *Camera) Subscribe(audio bool) (rtsp.Subscription, error) {
 	if err := c.checkPrivacy(); err != nil {
 		return nil, err
 	}
