@@ -8,6 +8,7 @@
 package api
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -129,7 +130,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, source st
 			writeError(w, http.StatusUnauthorized, "session_expired", "The session has ended; log in again.")
 			return camera.Actor{}, "", false
 		}
-		if !safeMethod(r.Method) && r.Header.Get("X-CSRF-Token") != csrf {
+		if !safeMethod(r.Method) && subtle.ConstantTimeCompare([]byte(r.Header.Get("X-CSRF-Token")), []byte(csrf)) != 1 {
 			writeError(w, http.StatusForbidden, "csrf", "A session request that changes something must carry the session's X-CSRF-Token header.")
 			return camera.Actor{}, "", false
 		}
