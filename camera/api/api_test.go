@@ -245,13 +245,13 @@ func TestUnknownPathIs404(t *testing.T) {
 func TestWrongMethodIs405WithAllow(t *testing.T) {
 	r := newRig(t)
 	for _, tc := range []struct{ method, path, allow string }{
-		{http.MethodDelete, "/api/v1/device", "GET"},
-		{http.MethodPost, "/api/v1/live.jpg", "GET"},
-		{http.MethodPut, "/api/v1/privacy", "GET, POST, DELETE"},
-		{http.MethodPut, "/api/v1/settings", "GET, PATCH"},
+		{http.MethodDelete, "/api/v1/device", "GET, HEAD"},
+		{http.MethodPost, "/api/v1/live.jpg", "GET, HEAD"},
+		{http.MethodPut, "/api/v1/privacy", "GET, HEAD, POST, DELETE"},
+		{http.MethodPut, "/api/v1/settings", "GET, HEAD, PATCH"},
 		{http.MethodGet, "/api/v1/users/admin", "DELETE"},
 		{http.MethodPost, "/api/v1/users/admin/password", "PUT"},
-		{http.MethodPatch, "/api/v1/session", "POST, GET, DELETE"},
+		{http.MethodPatch, "/api/v1/session", "POST, GET, HEAD, DELETE"},
 		{http.MethodGet, "/api/v1/system/reboot", "POST"},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {

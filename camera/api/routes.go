@@ -89,6 +89,9 @@ func match(table []route, method, path string) (*route, []string, map[string]str
 			return &table[i], nil, params
 		}
 		allowed = append(allowed, table[i].method)
+		if table[i].method == http.MethodGet {
+			allowed = append(allowed, http.MethodHead)
+		}
 	}
 	return nil, allowed, nil
 }
