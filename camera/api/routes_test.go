@@ -73,7 +73,7 @@ func TestMatch(t *testing.T) {
 		{"GET", "/api/v1/users", "/api/v1/users", nil, nil},
 		{"HEAD", "/api/v1/live.jpg", "/api/v1/live.jpg", nil, nil},
 		{"GET", "/api/v1/audit/verify", "/api/v1/audit/verify", nil, nil},
-		{"PUT", "/api/v1/privacy", "", nil, []string{"GET", "POST", "DELETE"}},
+		{"PUT", "/api/v1/privacy", "", nil, []string{"GET", "HEAD", "POST", "DELETE"}},
 		{"GET", "/api/v1/users/operator/password", "", nil, []string{"PUT"}},
 		{"GET", "/api/v1/users/", "", nil, nil},
 		{"PUT", "/api/v1/users//password", "", nil, nil},
