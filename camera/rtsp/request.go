@@ -136,11 +136,7 @@ func readLine(br *bufio.Reader, budget *int) (string, error) {
 			return "", malformed("request line and headers longer than %d bytes", maxHeaderBytes)
 		}
 		if c == '\n' {
-			s := b.String()
-			if strings.HasSuffix(s, "\r") {
-				s = s[:len(s)-1]
-			}
-			return s, nil
+			return strings.TrimSuffix(b.String(), "\r"), nil
 		}
 		b.WriteByte(c)
 	}
