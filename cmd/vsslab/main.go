@@ -50,7 +50,7 @@ func rootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(cameraCommand(), runCommand(), versionCommand())
+	root.AddCommand(cameraCommand(), runCommand(), decryptCommand(), versionCommand())
 	return root
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"vsslab/camera/record"
 	"vsslab/reports"
 	"vsslab/scenarios/target"
 )
@@ -124,4 +126,54 @@ func TestCommands(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestDecrypt(t *testing.T) {
+	bin := buildBinary(t)
+	g := NewWithT(t)
+	nas := t.TempDir()
+	k, err := record.NewKeyring("correct horse battery", record.Options{KDF: record.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}}, rand.Reader)
+	g.Expect(err).NotTo(HaveOccurred())
+	day := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	frame := []byte{0xFF, 0xD8, 0xFF, 0xD9}
+	write := func(name string, at time.Time) string {
+		sealed, err := record.Seal(k, at, record.Meta{Start: at, End: at.Add(time.Second), Kind: "manual"}, [][]byte{frame}, rand.Reader)
+		g.Expect(err).NotTo(HaveOccurred())
+		path := filepath.Join(nas, name)
+		g.Expect(os.WriteFile(path, sealed, 0o600)).To(Succeed())
+		return path
+	}
+	good := write("a.vssr", day)
+	old := write("b.vssr", day.Add(-72*time.Hour))
+	g.Expect(k.Destroy(k.BucketStart(day.Add(-72 * time.Hour)))).To(Succeed())
+	stored, err := k.Marshal()
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(os.WriteFile(filepath.Join(nas, "keyring.json"), stored, 0o600)).To(Succeed())
+	kwFile := filepath.Join(t.TempDir(), "kw")
+	g.Expect(os.WriteFile(kwFile, []byte("correct horse battery\n"), 0o600)).To(Succeed())
+
+	out := t.TempDir()
+	stdout, err := exec.Command(bin, "decrypt", "--keyword-file", kwFile, "--out", out, good).Output()
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(string(stdout)).To(ContainSubstring("1 frames"))
+	jpgs, _ := filepath.Glob(filepath.Join(out, "*", "frame-0001.jpg"))
+	g.Expect(jpgs).To(HaveLen(1))
+	b, _ := os.ReadFile(jpgs[0])
+	g.Expect(b).To(Equal(frame))
+
+	wrong := filepath.Join(t.TempDir(), "kw")
+	g.Expect(os.WriteFile(wrong, []byte("Correct horse battery"), 0o600)).To(Succeed())
+	msg, err := exec.Command(bin, "decrypt", "--keyword-file", wrong, "--out", t.TempDir(), good).CombinedOutput()
+	g.Expect(exitCode(err)).To(Equal(2))
+	g.Expect(string(msg)).To(ContainSubstring("keyword does not open"))
+
+	tampered := filepath.Join(nas, "c.vssr")
+	data, _ := os.ReadFile(good)
+	data[len(data)-3] ^= 1
+	g.Expect(os.WriteFile(tampered, data, 0o600)).To(Succeed())
+	msg, err = exec.Command(bin, "decrypt", "--keyword-file", kwFile, "--out", t.TempDir(), good, tampered, old).CombinedOutput()
+	g.Expect(exitCode(err)).To(Equal(1))
+	g.Expect(string(msg)).To(ContainSubstring("c.vssr: the record is damaged or was altered"))
+	g.Expect(string(msg)).To(ContainSubstring("b.vssr: the record is past its deletion period"))
+	g.Expect(string(msg)).To(ContainSubstring("a.vssr: 1 frames"))
 }
