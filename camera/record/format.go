@@ -24,7 +24,7 @@ const (
 	recordIDLen = 16
 )
 
-var magic = []byte("VSSR")
+const magic = "VSSR"
 
 // Meta is the metadata of a recorded event, stored as JSON inside the encrypted payload, so a NAS
 // learns nothing about what was recorded or when beyond the bucket it falls in.
@@ -131,7 +131,7 @@ func SealPlain(meta Meta, frames [][]byte, random io.Reader) ([]byte, error) {
 func ReadHeader(b []byte) (Header, error) {
 	var h Header
 	n := min(len(b), len(magic))
-	if !bytes.Equal(b[:n], magic[:n]) {
+	if string(b[:n]) != magic[:n] {
 		return h, fmt.Errorf("read record header: %w: bad magic", ErrTampered)
 	}
 	if len(b) > 4 {
