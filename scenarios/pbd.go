@@ -61,6 +61,7 @@ func privacyByDefault(s *suite) {
 				}
 				changed[area] = body["changed"].([]any)
 			}
+			evidence("scope", "settings and who may change them; the motion-stimulus part (nothing recorded or sent while disarmed) needs event recording, which this camera does not have yet")
 			evidence("factory arming", factory["arming"])
 			evidence("factory analytics", factory["analytics"])
 			evidence("keys changed by each arming step", changed)
@@ -154,6 +155,7 @@ func privacyByDefault(s *suite) {
 			Expect(s.expectStatus(ctx, 200, Cred{}, "GET", "/api/v1/device", nil).JSON(&dev)).To(Succeed())
 			Expect(dev).To(HaveKeyWithValue("factory_state", true))
 			Expect(dev).To(HaveKeyWithValue("admin_password_default", true))
+			evidence("scope", "settings, credentials and the TLS key; recording keys do not exist yet (no event recording), so 'old recordings are unreadable' is not checked")
 			evidence("settings after reset equal factory settings", true)
 			evidence("certificate changed by reset", newPin != oldPin)
 			evidence("device after reset", dev)
