@@ -253,11 +253,21 @@ func (c *Camera) Reboot(who Actor) error {
 		return err
 	}
 	c.record(who, "system.reboot", "", "ok", nil)
+	if err := c.restart(); err != nil {
+		return fmt.Errorf("reboot: %w", err)
+	}
+	return nil
+}
+
+// restart ends the running streams, as a power cycle does, and boots from the state directory; a
+// boot that fails halts the camera.
+func (c *Camera) restart() error {
+	c.hub.closeAll()
 	if err := c.boot(); err != nil {
 		c.mu.Lock()
 		c.halted = err
 		c.mu.Unlock()
-		return fmt.Errorf("reboot: %w", err)
+		return err
 	}
 	return nil
 }
@@ -272,10 +282,7 @@ func (c *Camera) FactoryReset(who Actor) error {
 			return fmt.Errorf("factory reset: %w", err)
 		}
 	}
-	if err := c.boot(); err != nil {
-		c.mu.Lock()
-		c.halted = err
-		c.mu.Unlock()
+	if err := c.restart(); err != nil {
 		return fmt.Errorf("factory reset: %w", err)
 	}
 	return nil

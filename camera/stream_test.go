@@ -98,3 +98,19 @@ func TestAudioOnlyWhileTheMicrophoneIsOn(t *testing.T) {
 	g.Expect(chunk.PCMU).NotTo(BeEmpty())
 	g.Expect(mic.reads).To(BeNumerically(">=", 1))
 }
+
+func TestRebootEndsRunningStreams(t *testing.T) {
+	g := NewWithT(t)
+	r := newRig(t)
+	sub, err := r.cam.Subscribe(false)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(r.cam.Reboot(adminActor())).To(Succeed())
+	g.Eventually(func() bool {
+		select {
+		case _, open := <-sub.Frames():
+			return !open
+		default:
+			return false
+		}
+	}).Should(BeTrue(), "the subscription was closed by the reboot")
+}
