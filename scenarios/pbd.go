@@ -75,6 +75,7 @@ func privacyByDefault(s *suite) {
 			Expect(s.settings(ctx, admin)).To(HaveKeyWithValue("apps", HaveKeyWithValue("armed", false)))
 			s.expectStatus(ctx, 200, admin, "PATCH", "/api/v1/settings", map[string]any{"apps": map[string]any{"armed": true}})
 			Expect(s.settings(ctx, admin)).To(HaveKeyWithValue("apps", HaveKeyWithValue("armed", true)))
+			evidence("scope", "the app service's arming and who may change it; the camera runs no apps yet, so 'no app runs' holds trivially")
 			evidence("factory apps.armed", false)
 		})
 
