@@ -35,9 +35,25 @@ type Meta struct {
 	Kind       string    `json:"kind"`            // event kind: "motion", "manual", "alarm-input", ...
 	Masks      []string  `json:"masks,omitempty"` // privacy masks applied to the frames before sealing
 	Camera     string    `json:"camera,omitempty"`
+	// FrameTimes are the frames' capture times, so playback shows each frame at its moment and a
+	// certifier can compare every frame with what the sensor saw then. Empty or one per frame.
+	FrameTimes []time.Time `json:"frame_times,omitempty"`
+	// PlaybackMasks are the areas, in frame pixels, that playback pixelates for viewers without the
+	// right to remove them (MASK-5). They are not burnt into the frames, so they live only inside the
+	// encrypted payload.
+	PlaybackMasks []Region `json:"playback_masks,omitempty"`
 	// Encrypted is set by Open from the record header, never stored: it lets a client flag records
 	// made before a keyword was set (or planted in clear on the NAS) as unencrypted.
 	Encrypted bool `json:"-"`
+}
+
+// Region is a pixel rectangle of a frame with the pixelation tile a viewer without the right sees.
+type Region struct {
+	X    int `json:"x"`
+	Y    int `json:"y"`
+	W    int `json:"w"`
+	H    int `json:"h"`
+	Tile int `json:"tile"`
 }
 
 // Header is the clear part of a record: only what is needed to find the record's key and its end.
@@ -264,6 +280,8 @@ func buildPayload(meta *Meta, frames [][]byte) ([]byte, error) {
 		return nil, errors.New("meta without event kind")
 	case meta.End.Before(meta.Start):
 		return nil, errors.New("meta end before start")
+	case len(meta.FrameTimes) != 0 && len(meta.FrameTimes) != len(frames):
+		return nil, fmt.Errorf("meta has %d frame times for %d frames", len(meta.FrameTimes), len(frames))
 	}
 	js, err := json.Marshal(meta)
 	if err != nil {

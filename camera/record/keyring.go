@@ -64,6 +64,7 @@ type Keyring struct {
 	check     []byte
 	mac       []byte
 	wrap      *aead
+	master    []byte // derived from the keyword; see MasterKey
 	random    io.Reader // nil: read-only (client)
 	buckets   map[int64]*bucketEntry
 	destroyed map[int64]bool
@@ -142,7 +143,7 @@ func NewKeyring(keyword string, opts Options, random io.Reader) (*Keyring, error
 		destroyed: map[int64]bool{},
 	}
 	master := deriveMaster(keyword, salt, opts.KDF)
-	defer clear(master)
+	k.master = master
 	k.check = checkValue(master)
 	k.mac = hmacSum(hmacSum(master, labelMACKey), k.params())
 	w, err := newAEAD(k.cipher, hmacSum(master, labelWrapKey))
@@ -163,38 +164,69 @@ func OpenKeyring(stored []byte, keyword string, random io.Reader) (*Keyring, err
 	if err := checkKeyword(keyword); err != nil {
 		return nil, fmt.Errorf("open keyring: %w", err)
 	}
+	k, s, err := parseKeyring(stored, random)
+	if err != nil {
+		return nil, err
+	}
+	master := deriveMaster(keyword, k.salt, k.kdf)
+	defer clear(master)
+	if err := k.unlock(master, s); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// OpenKeyringWithKey reopens a keyring with the key MasterKey returned, without the keyword and
+// without the deliberately slow derivation. The camera keeps that key sealed under its device key, so
+// that it can go on recording after a reboot although the keyword is stored nowhere (ENC-3).
+func OpenKeyringWithKey(stored, master []byte, random io.Reader) (*Keyring, error) {
+	if len(master) != keyLen {
+		return nil, fmt.Errorf("open keyring: master key of %d bytes, want %d", len(master), keyLen)
+	}
+	k, s, err := parseKeyring(stored, random)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.unlock(master, s); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// parseKeyring reads and checks everything in a persisted keyring that needs no key.
+func parseKeyring(stored []byte, random io.Reader) (*Keyring, *storedKeyring, error) {
 	var s storedKeyring
 	dec := json.NewDecoder(bytes.NewReader(stored))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("open keyring: %w: %w", ErrDamaged, err)
+		return nil, nil, fmt.Errorf("open keyring: %w: %w", ErrDamaged, err)
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("open keyring: %w: trailing data", ErrDamaged)
+		return nil, nil, fmt.Errorf("open keyring: %w: trailing data", ErrDamaged)
 	}
 	if s.Format != keyringFormat {
-		return nil, fmt.Errorf("open keyring: %w: format %q", ErrDamaged, s.Format)
+		return nil, nil, fmt.Errorf("open keyring: %w: format %q", ErrDamaged, s.Format)
 	}
 	if s.Version != keyringVersion {
-		return nil, fmt.Errorf("open keyring: %w: version %d", ErrUnsupported, s.Version)
+		return nil, nil, fmt.Errorf("open keyring: %w: version %d", ErrUnsupported, s.Version)
 	}
 	if s.Cipher != AES256GCM && s.Cipher != XTEA128 {
-		return nil, fmt.Errorf("open keyring: %w: cipher %q", ErrDamaged, string(s.Cipher))
+		return nil, nil, fmt.Errorf("open keyring: %w: cipher %q", ErrDamaged, string(s.Cipher))
 	}
 	if s.KDF.Alg != "argon2id" {
-		return nil, fmt.Errorf("open keyring: %w: kdf %q", ErrDamaged, s.KDF.Alg)
+		return nil, nil, fmt.Errorf("open keyring: %w: kdf %q", ErrDamaged, s.KDF.Alg)
 	}
 	if err := s.KDF.KDFParams.Validate(); err != nil {
-		return nil, fmt.Errorf("open keyring: %w: %w", ErrDamaged, err)
+		return nil, nil, fmt.Errorf("open keyring: %w: %w", ErrDamaged, err)
 	}
 	if s.BucketSeconds < int64(MinBucketLength/time.Second) || s.BucketSeconds > int64(MaxBucketLength/time.Second) {
-		return nil, fmt.Errorf("open keyring: %w: bucket length %ds", ErrDamaged, s.BucketSeconds)
+		return nil, nil, fmt.Errorf("open keyring: %w: bucket length %ds", ErrDamaged, s.BucketSeconds)
 	}
 	if err := checkBucketLength(time.Duration(s.BucketSeconds) * time.Second); err != nil {
-		return nil, fmt.Errorf("open keyring: %w: %w", ErrDamaged, err)
+		return nil, nil, fmt.Errorf("open keyring: %w: %w", ErrDamaged, err)
 	}
 	if len(s.KDF.Salt) != saltLen || len(s.Check) != sha256.Size || len(s.MAC) != sha256.Size || len(s.Checksum) != sha256.Size {
-		return nil, fmt.Errorf("open keyring: %w: bad salt, check, mac or checksum length", ErrDamaged)
+		return nil, nil, fmt.Errorf("open keyring: %w: bad salt, check, mac or checksum length", ErrDamaged)
 	}
 	k := &Keyring{
 		cipher:    s.Cipher,
@@ -208,43 +240,56 @@ func OpenKeyring(stored []byte, keyword string, random io.Reader) (*Keyring, err
 		destroyed: map[int64]bool{},
 	}
 	if !bytes.Equal(s.Checksum, k.checksum()) {
-		return nil, fmt.Errorf("open keyring: %w: checksum mismatch", ErrDamaged)
+		return nil, nil, fmt.Errorf("open keyring: %w: checksum mismatch", ErrDamaged)
 	}
-	master := deriveMaster(keyword, k.salt, k.kdf)
-	defer clear(master)
+	return k, &s, nil
+}
+
+// unlock checks master against the keyring and unwraps every bucket key.
+func (k *Keyring) unlock(master []byte, s *storedKeyring) error {
 	if !hmac.Equal(checkValue(master), k.check) {
-		return nil, fmt.Errorf("open keyring: %w", ErrWrongKeyword)
+		return fmt.Errorf("open keyring: %w", ErrWrongKeyword)
 	}
 	if !hmac.Equal(hmacSum(hmacSum(master, labelMACKey), k.params()), k.mac) {
-		return nil, fmt.Errorf("open keyring: %w: parameter MAC mismatch", ErrDamaged)
+		return fmt.Errorf("open keyring: %w: parameter MAC mismatch", ErrDamaged)
 	}
 	w, err := newAEAD(k.cipher, hmacSum(master, labelWrapKey))
 	if err != nil {
-		return nil, fmt.Errorf("open keyring: %w", err)
+		return fmt.Errorf("open keyring: %w", err)
 	}
 	k.wrap = w
+	k.master = bytes.Clone(master)
 	for _, d := range s.Destroyed {
 		if d%k.bucketSec != 0 || k.destroyed[d] {
-			return nil, fmt.Errorf("open keyring: %w: bad destroyed bucket %d", ErrDamaged, d)
+			return fmt.Errorf("open keyring: %w: bad destroyed bucket %d", ErrDamaged, d)
 		}
 		k.destroyed[d] = true
 	}
 	for _, b := range s.Buckets {
 		if b.Start%k.bucketSec != 0 || k.buckets[b.Start] != nil || k.destroyed[b.Start] {
-			return nil, fmt.Errorf("open keyring: %w: bad or duplicate bucket %d", ErrDamaged, b.Start)
+			return fmt.Errorf("open keyring: %w: bad or duplicate bucket %d", ErrDamaged, b.Start)
 		}
 		e := &bucketEntry{nonce: b.Nonce, wrapped: b.Wrapped}
 		if len(b.Nonce) != w.nonceLen() || len(b.Wrapped) != keyLen+w.tagLen() {
-			return nil, fmt.Errorf("open keyring: %w: bucket %d: bad wrapped key size", ErrDamaged, b.Start)
+			return fmt.Errorf("open keyring: %w: bucket %d: bad wrapped key size", ErrDamaged, b.Start)
 		}
 		key, ok := w.open(e.nonce, e.wrapped, k.bucketAD(b.Start))
 		if !ok {
-			return nil, fmt.Errorf("open keyring: %w: bucket %d: wrapped key fails authentication", ErrDamaged, b.Start)
+			return fmt.Errorf("open keyring: %w: bucket %d: wrapped key fails authentication", ErrDamaged, b.Start)
 		}
 		e.key = key
 		k.buckets[b.Start] = e
 	}
-	return k, nil
+	return nil
+}
+
+// MasterKey returns a copy of the key derived from the keyword. It is as secret as the keyword for
+// this keyring; the camera seals it under its device key so it can reopen the keyring after a reboot
+// (OpenKeyringWithKey) without ever storing the keyword.
+func (k *Keyring) MasterKey() []byte {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return bytes.Clone(k.master)
 }
 
 // Marshal returns the persisted form: JSON holding the KDF parameters and salt, the key check, and the

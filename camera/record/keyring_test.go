@@ -309,3 +309,44 @@ func FuzzOpenKeyring(f *testing.F) {
 		}
 	})
 }
+
+func TestOpenKeyringWithKeyNeedsNoKeyword(t *testing.T) {
+	g := NewWithT(t)
+	k := testKeyring(t, AES256GCM)
+	meta := Meta{Start: day0, End: day0, Kind: "manual"}
+	rec, err := Seal(k, day0, meta, [][]byte{[]byte("frame")}, newRand(2))
+	g.Expect(err).NotTo(HaveOccurred())
+	stored, err := k.Marshal()
+	g.Expect(err).NotTo(HaveOccurred())
+
+	master := k.MasterKey()
+	g.Expect(master).To(HaveLen(keyLen))
+	again, err := OpenKeyringWithKey(stored, master, newRand(3))
+	g.Expect(err).NotTo(HaveOccurred())
+	_, frames, err := Open(again, rec)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(frames).To(Equal([][]byte{[]byte("frame")}))
+
+	other, err := NewKeyring(testKeyword, Options{KDF: cheapKDF, BucketLength: time.Hour}, newRand(9)) // another salt
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = OpenKeyringWithKey(stored, other.MasterKey(), nil)
+	g.Expect(err).To(MatchError(ErrWrongKeyword))
+	_, err = OpenKeyringWithKey(stored, master[:16], nil)
+	g.Expect(err).To(HaveOccurred())
+}
+
+func TestSealRefusesMismatchedFrameTimes(t *testing.T) {
+	g := NewWithT(t)
+	k := testKeyring(t, AES256GCM)
+	meta := Meta{Start: day0, End: day0, Kind: "manual", FrameTimes: []time.Time{day0, day0}}
+	_, err := Seal(k, day0, meta, [][]byte{[]byte("one")}, newRand(2))
+	g.Expect(err).To(MatchError(ContainSubstring("frame times")))
+	meta.FrameTimes = meta.FrameTimes[:1]
+	meta.PlaybackMasks = []Region{{X: 16, Y: 32, W: 64, H: 64, Tile: 16}}
+	rec, err := Seal(k, day0, meta, [][]byte{[]byte("one")}, newRand(2))
+	g.Expect(err).NotTo(HaveOccurred())
+	got, _, err := Open(k, rec)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got.FrameTimes).To(HaveLen(1))
+	g.Expect(got.PlaybackMasks).To(Equal(meta.PlaybackMasks))
+}
