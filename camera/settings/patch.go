@@ -20,8 +20,10 @@ type Change struct {
 }
 
 // securityPrefixes are the settings only an admin may change (WP 2.1.3 a: "all security-related
-// settings"). Everything else is image, event and storage setup, which a user may change.
-var securityPrefixes = [...]string{"access.", "auth.", "microphone.", "update_check.", "apps."}
+// settings"). Storage (keyword, cipher, deletion period, NAS) and playback rights decide who can see
+// recordings and for how long, so they are security settings too. Everything else is image and event
+// setup, which a user may change.
+var securityPrefixes = [...]string{"access.", "auth.", "microphone.", "update_check.", "apps.", "storage.", "playback."}
 
 // IsSecurity tells whether key is a security setting, which only an admin may change.
 func IsSecurity(key string) bool {

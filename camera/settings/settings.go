@@ -27,6 +27,8 @@ type Settings struct {
 	Access      Access      `json:"access"`
 	Auth        Auth        `json:"auth"`
 	Image       Image       `json:"image"`
+	Storage     Storage     `json:"storage"`
+	Playback    Playback    `json:"playback"`
 	// Masks are the obscured image areas (MASK-1..3); on the move model, privacy zones fixed in
 	// scene coordinates (MASK-4).
 	Masks []mask.Mask `json:"masks"`
@@ -90,6 +92,59 @@ type Image struct {
 	Saturation int `json:"saturation"`
 }
 
+// Storage is event recording: how it is protected, how long it is kept, where it is copied
+// (docs/recording.md). The keyword itself is write-only and never part of Settings: the camera takes
+// it out of a patch before the patch reaches Apply, and keeps only what it derives from it.
+type Storage struct {
+	// KeywordSet, Encrypting and ShredGranularity are read-only: the camera fills them in; a patch
+	// that changes them is refused.
+	KeywordSet       bool     `json:"keyword_set"`
+	Encrypting       bool     `json:"encrypting"`
+	ShredGranularity Duration `json:"shred_granularity"`
+	// Cipher is the cipher of the keyring made from the next keyword.
+	Cipher string `json:"cipher"`
+	// DeletionPeriod is how long records stay readable (DEL-1; 72 h in factory state, DEL-4).
+	DeletionPeriod Duration `json:"deletion_period"`
+	PreEvent       Duration `json:"pre_event"`
+	PostEvent      Duration `json:"post_event"`
+	FPS            int      `json:"fps"`
+	// NAS is "" or a file:// or sftp:// URL (camera/nas); NASHostKey pins an SFTP server's key.
+	NAS        string `json:"nas"`
+	NASHostKey string `json:"nas_host_key"`
+}
+
+// Playback holds who may see recordings, and how much of them (ACC-2, DEL-3).
+type Playback struct {
+	// ApprovalsRequired is 0, 1 (four eyes) or 2 (six eyes, supervisor mode).
+	ApprovalsRequired int            `json:"approvals_required"`
+	Limits            PlaybackLimits `json:"limits"`
+}
+
+// PlaybackLimits are the limits per level; guests cannot play back at all.
+type PlaybackLimits struct {
+	User  Limit `json:"user"`
+	Admin Limit `json:"admin"`
+}
+
+// Limit bounds a playback: MaxAge how far back it may reach, MaxLength how long a search window or a
+// record may be. Zero means no limit beyond the deletion period.
+type Limit struct {
+	MaxAge    Duration `json:"max_age"`
+	MaxLength Duration `json:"max_length"`
+}
+
+// ReadOnlyKeys are the settings the camera reports but no patch may change.
+var ReadOnlyKeys = [...]string{"storage.keyword_set", "storage.encrypting", "storage.shred_granularity"}
+
+// The recording bounds Validate enforces.
+const (
+	MinDeletionPeriod = time.Hour
+	MaxDeletionPeriod = 365 * 24 * time.Hour
+	MaxPreEvent       = 30 * time.Second
+	MaxPostEvent      = 5 * time.Minute
+	MaxRecordFPS      = 10
+)
+
 // Defaults returns the factory settings.
 func Defaults() Settings {
 	return Settings{
@@ -100,6 +155,13 @@ func Defaults() Settings {
 			Duration:    Duration(15 * time.Minute),
 		}},
 		Image: Image{Brightness: 50, Contrast: 50, Saturation: 50},
+		Storage: Storage{
+			Cipher:         "aes-256-gcm",
+			DeletionPeriod: Duration(72 * time.Hour),
+			PreEvent:       Duration(2 * time.Second),
+			PostEvent:      Duration(3 * time.Second),
+			FPS:            5,
+		},
 		Masks: []mask.Mask{},
 	}
 }
@@ -153,6 +215,12 @@ func (s Settings) Validate() error {
 		key, msg, _ := strings.Cut(err.Error(), ": ")
 		return bad("masks"+key, msg)
 	}
+	if err := s.Storage.validate(); err != nil {
+		return err
+	}
+	if err := s.Playback.validate(); err != nil {
+		return err
+	}
 	if s.UpdateCheck.Enabled && s.UpdateCheck.URL == "" {
 		return bad("update_check.enabled", "needs update_check.url to be set")
 	}
@@ -179,5 +247,57 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("%q is not a duration such as \"15m\"", s)
 	}
 	*d = Duration(v)
+	return nil
+}
+
+func (st Storage) validate() error {
+	bad := func(key, msg string) error {
+		return &FieldError{Code: "invalid_value", Key: "storage." + key, Message: msg}
+	}
+	if st.Cipher != "aes-256-gcm" && st.Cipher != "xtea-128" {
+		return bad("cipher", `must be "aes-256-gcm" or "xtea-128"`)
+	}
+	if d := time.Duration(st.DeletionPeriod); d < MinDeletionPeriod || d > MaxDeletionPeriod || d%time.Second != 0 {
+		return bad("deletion_period", "must be whole seconds between 1h and 8760h")
+	}
+	if d := time.Duration(st.PreEvent); d < 0 || d > MaxPreEvent {
+		return bad("pre_event", "must be between 0s and 30s")
+	}
+	if d := time.Duration(st.PostEvent); d < 0 || d > MaxPostEvent {
+		return bad("post_event", "must be between 0s and 5m")
+	}
+	if st.FPS < 1 || st.FPS > MaxRecordFPS {
+		return bad("fps", "must be between 1 and 10")
+	}
+	if st.NAS != "" {
+		u, err := url.Parse(st.NAS)
+		if err != nil || (u.Scheme != "file" && u.Scheme != "sftp") {
+			return bad("nas", "must be empty, file:///absolute/path or sftp://user@host:port/path")
+		}
+		if u.Scheme == "sftp" && st.NASHostKey == "" {
+			return bad("nas_host_key", "must be the SFTP server's public host key (an authorized_keys line)")
+		}
+	}
+	if len(st.NASHostKey) > 16<<10 {
+		return bad("nas_host_key", "is too long")
+	}
+	return nil
+}
+
+func (p Playback) validate() error {
+	bad := func(key, msg string) error {
+		return &FieldError{Code: "invalid_value", Key: "playback." + key, Message: msg}
+	}
+	if p.ApprovalsRequired < 0 || p.ApprovalsRequired > 2 {
+		return bad("approvals_required", "must be 0, 1 (four eyes) or 2 (six eyes)")
+	}
+	for level, l := range map[string]Limit{"user": p.Limits.User, "admin": p.Limits.Admin} {
+		if d := time.Duration(l.MaxAge); d < 0 || d > MaxDeletionPeriod {
+			return bad("limits."+level+".max_age", "must be between 0s (no limit) and 8760h")
+		}
+		if d := time.Duration(l.MaxLength); d < 0 || d > MaxDeletionPeriod {
+			return bad("limits."+level+".max_length", "must be between 0s (no limit) and 8760h")
+		}
+	}
 	return nil
 }

@@ -18,6 +18,9 @@ func TestFactoryDefaultsArePrivacyByDefault(t *testing.T) {
 	g.Expect(d.Analytics.Enabled).To(BeFalse())
 	g.Expect(d.Apps.Armed).To(BeFalse())
 	g.Expect(d.UpdateCheck.Enabled).To(BeFalse())
+	g.Expect(d.Storage.DeletionPeriod).To(Equal(Duration(72*time.Hour)), "EDPB Guidelines 3/2019 (DEL-4)")
+	g.Expect(d.Storage.Cipher).To(Equal("aes-256-gcm"))
+	g.Expect(d.Playback.ApprovalsRequired).To(BeZero())
 	g.Expect(d.Access.Public).To(BeTrue())
 	g.Expect(d.Auth.Lockout).To(Equal(Lockout{MaxFailures: 5, Window: Duration(15 * time.Minute), Duration: Duration(15 * time.Minute)}))
 	g.Expect(d.Validate()).To(Succeed())
@@ -34,12 +37,21 @@ func TestJSONFormIsReadable(t *testing.T) {
 
 func TestValidateNamesTheKey(t *testing.T) {
 	cases := map[string]func(*Settings){
-		"auth.lockout.max_failures": func(s *Settings) { s.Auth.Lockout.MaxFailures = 0 },
-		"auth.lockout.window":       func(s *Settings) { s.Auth.Lockout.Window = Duration(0) },
-		"auth.lockout.duration":     func(s *Settings) { s.Auth.Lockout.Duration = Duration(48 * time.Hour) },
-		"image.contrast":            func(s *Settings) { s.Image.Contrast = 101 },
-		"update_check.url":          func(s *Settings) { s.UpdateCheck.URL = "ftp://example.invalid/x" },
-		"update_check.enabled":      func(s *Settings) { s.UpdateCheck.Enabled = true },
+		"auth.lockout.max_failures":    func(s *Settings) { s.Auth.Lockout.MaxFailures = 0 },
+		"auth.lockout.window":          func(s *Settings) { s.Auth.Lockout.Window = Duration(0) },
+		"auth.lockout.duration":        func(s *Settings) { s.Auth.Lockout.Duration = Duration(48 * time.Hour) },
+		"image.contrast":               func(s *Settings) { s.Image.Contrast = 101 },
+		"update_check.url":             func(s *Settings) { s.UpdateCheck.URL = "ftp://example.invalid/x" },
+		"update_check.enabled":         func(s *Settings) { s.UpdateCheck.Enabled = true },
+		"storage.cipher":               func(s *Settings) { s.Storage.Cipher = "rot13" },
+		"storage.deletion_period":      func(s *Settings) { s.Storage.DeletionPeriod = Duration(30 * time.Minute) },
+		"storage.pre_event":            func(s *Settings) { s.Storage.PreEvent = Duration(time.Minute) },
+		"storage.post_event":           func(s *Settings) { s.Storage.PostEvent = Duration(-time.Second) },
+		"storage.fps":                  func(s *Settings) { s.Storage.FPS = 0 },
+		"storage.nas":                  func(s *Settings) { s.Storage.NAS = "smb://nas/share" },
+		"storage.nas_host_key":         func(s *Settings) { s.Storage.NAS = "sftp://cam@127.0.0.1:22/rec" },
+		"playback.approvals_required":  func(s *Settings) { s.Playback.ApprovalsRequired = 3 },
+		"playback.limits.user.max_age": func(s *Settings) { s.Playback.Limits.User.MaxAge = Duration(-time.Hour) },
 	}
 	for key, mutate := range cases {
 		t.Run(key, func(t *testing.T) {

@@ -27,6 +27,8 @@ type Account struct {
 	// such as ffmpeg and VLC speak. It is a password equivalent for this realm only, kept beside the
 	// argon2 hash in the owner-only state file; see DigestHA1.
 	DigestHA1 string `json:"digest_ha1,omitempty"`
+	// Rights are given on top of the level (see RightSupervisor, RightUnmask).
+	Rights []string `json:"rights,omitempty"`
 }
 
 // builtinAdmin is the factory account. It always exists, is always an admin and cannot be deleted, so
@@ -132,6 +134,9 @@ func checkAccount(a Account) error {
 	}
 	if a.Default && a.Name != builtinAdmin {
 		return errors.New("only the built-in admin can have the factory-default password")
+	}
+	if _, err := CheckRights(a.Rights); err != nil {
+		return err
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -337,7 +338,7 @@ func FuzzNewStore(f *testing.F) {
 		}
 		want := slices.Clone(accounts)
 		slices.SortFunc(want, func(a, b Account) int { return strings.Compare(a.Name, b.Name) })
-		if got := s.Records(); !slices.Equal(got, want) {
+		if got := s.Records(); !reflect.DeepEqual(got, want) {
 			t.Fatalf("records %v, want %v", got, want)
 		}
 		admin, ok := s.Get("admin")
