@@ -21,11 +21,15 @@ import (
 	"sync"
 	"time"
 
+	"periph.io/x/conn/v3/gpio"
+
 	"vsslab/camera/audit"
 	"vsslab/camera/clock"
 	"vsslab/camera/ptz"
+	"vsslab/camera/record"
 	"vsslab/camera/settings"
 	"vsslab/camera/state"
+	"vsslab/camera/store"
 	"vsslab/camera/tlscert"
 	"vsslab/camera/users"
 )
@@ -65,6 +69,14 @@ type Config struct {
 	Hosts []string
 	// Microphone is the sound source; nil on a camera without one.
 	Microphone Microphone
+	// Card is the storage medium event records are written to; nil on a camera without a card slot
+	// (recording functions then answer ErrNoCard).
+	Card store.Medium
+	// MotionInput is the motion input line (a GPIO pin); a rising edge is an event. nil when absent.
+	MotionInput gpio.PinIn
+	// KDF are the argon2id costs for keyrings made from a storage keyword; zero means the camera's
+	// default (record.DefaultKDF). Tests pass cheap ones.
+	KDF record.KDFParams
 }
 
 // Camera is a running reference camera. It is safe for concurrent use.
@@ -81,6 +93,9 @@ type Camera struct {
 	privacy  time.Time // privacy mode is on until this instant
 	sessions *sessions
 	update   UpdateStatus
+	store    *store.Store
+	// approvals are the playback approvals given (ACC-2), in memory: a reboot ends them.
+	approvals map[approvalKey][]approval
 
 	// The image pipeline: masks (with the PTZ view), the stream's fan-out, and one encoder per output.
 	masks     masking
@@ -89,6 +104,12 @@ type Camera struct {
 	snapEnc   *encoder
 	stop      chan struct{}
 	done      chan struct{}
+	wg        sync.WaitGroup
+	// The recording side: recorder, NAS worker and shredding rounds.
+	rec         *recorder
+	nasKick     chan struct{}
+	janitorKick chan struct{}
+	nasState    nasState
 	// size is the sensor's frame size, read at start.
 	size image.Point
 	// onPrivacy are called when privacy mode switches on, to end running streams.
@@ -127,7 +148,11 @@ func New(cfg Config) (*Camera, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new camera: %w", err)
 	}
-	c := &Camera{cfg: cfg, dir: dir, audit: log, hub: newHub(), stop: make(chan struct{}), done: make(chan struct{})}
+	c := &Camera{cfg: cfg, dir: dir, audit: log, hub: newHub(), stop: make(chan struct{}), done: make(chan struct{}),
+		nasKick: make(chan struct{}, 1), janitorKick: make(chan struct{}, 1)}
+	if c.rec, err = newRecorder(); err != nil {
+		return nil, fmt.Errorf("new camera: %w", err)
+	}
 	if c.streamEnc, err = newEncoder(); err != nil {
 		return nil, fmt.Errorf("new camera: %w", err)
 	}
@@ -152,6 +177,15 @@ func New(cfg Config) (*Camera, error) {
 		defer close(c.done)
 		c.produce(c.stop)
 	}()
+	c.wg.Add(3)
+	go func() { defer c.wg.Done(); c.recordLoop(c.stop) }()
+	go func() { defer c.wg.Done(); c.janitor(c.stop) }()
+	go func() { defer c.wg.Done(); c.nasWorker(c.stop) }()
+	if cfg.MotionInput != nil {
+		c.wg.Add(1)
+		go func() { defer c.wg.Done(); c.watchMotionInput(c.stop) }()
+	}
+	c.kickNAS()
 	return c, nil
 }
 
@@ -161,6 +195,7 @@ func (c *Camera) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.stop)
 		<-c.done
+		c.wg.Wait()
 		c.hub.closeAll()
 		err = c.audit.Close()
 	})
@@ -214,6 +249,11 @@ func (c *Camera) boot() error {
 	if err != nil {
 		return err
 	}
+	c.rec.reset()
+	st, err := c.openStore()
+	if err != nil {
+		return err
+	}
 	// Masks are in place before the first frame after boot is captured.
 	if err := c.masks.set(s); err != nil {
 		path, _ := c.dir.Join(settingsFile)
@@ -236,7 +276,12 @@ func (c *Camera) boot() error {
 	c.privacy = priv.Until
 	c.sessions = newSessions(c.cfg.Clock, c.cfg.Random)
 	c.update = UpdateStatus{}
+	c.store = st
+	c.approvals = map[approvalKey][]approval{}
 	c.mu.Unlock()
+	c.rec.wake()
+	c.kickJanitor()
+	c.kickNAS()
 	c.record(system(), "system.start", "", "ok", map[string]string{"firmware": FirmwareVersion, "model": c.cfg.Model})
 	if s.UpdateCheck.Enabled {
 		go c.checkForUpdate(system(), s.UpdateCheck.URL)
@@ -281,6 +326,10 @@ func (c *Camera) FactoryReset(who Actor) error {
 		if err := c.dir.Remove(name); err != nil {
 			return fmt.Errorf("factory reset: %w", err)
 		}
+	}
+	c.rec.reset()
+	if err := c.wipeStorage(); err != nil {
+		return fmt.Errorf("factory reset: %w", err)
 	}
 	if err := c.restart(); err != nil {
 		return fmt.Errorf("factory reset: %w", err)

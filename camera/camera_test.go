@@ -11,15 +11,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 
 	"vsslab/camera"
 	"vsslab/camera/audit"
+	"vsslab/camera/record"
 	"vsslab/camera/settings"
 	"vsslab/camera/state"
 	"vsslab/camera/tlscert"
 	"vsslab/camera/users"
+	"vsslab/sim/card"
 	simclock "vsslab/sim/clock"
 	"vsslab/sim/network"
 	"vsslab/sim/sensor"
@@ -38,6 +41,7 @@ type rig struct {
 	clk   *simclock.Virtual
 	chart *sensor.TestChart
 	obs   *network.Observer
+	card  *card.Card
 	cam   *camera.Camera
 }
 
@@ -48,7 +52,11 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{dir: filepath.Join(t.TempDir(), "state"), clk: clk, chart: chart, obs: network.NewObserver(clk)}
+	sd, err := card.New(filepath.Join(t.TempDir(), "card"), 64<<20, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{dir: filepath.Join(t.TempDir(), "state"), clk: clk, chart: chart, obs: network.NewObserver(clk), card: sd}
 	r.cam = r.open(t)
 	return r
 }
@@ -62,6 +70,8 @@ func (r *rig) config() camera.Config {
 		Sensor:   r.chart,
 		Dialer:   r.obs,
 		Hosts:    []string{"127.0.0.1", "localhost"},
+		Card:     card.Medium{Card: r.card},
+		KDF:      record.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1},
 	}
 }
 
@@ -398,7 +408,7 @@ func TestHaltedCameraRefusesEverythingUntilReset(t *testing.T) {
 	halted("SetPrivacy", err)
 	_, err = r.cam.Snapshot(adminActor())
 	halted("Snapshot", err)
-	_, err = r.cam.SearchRecordings(adminActor())
+	_, err = r.cam.SearchRecordings(adminActor(), time.Time{}, time.Time{})
 	halted("SearchRecordings", err)
 	_, err = r.cam.Authenticate("admin", newAdminPassword, "192.0.2.1")
 	halted("Authenticate", err)

@@ -40,7 +40,12 @@ func newEncoder() (*encoder, error) {
 // change returns is masked the new way, and none is half one way, half the other.
 type masking struct {
 	sync.RWMutex
-	painter *mask.Painter
+	// painter holds the in-camera masks (pixelate, color): burnt into every output. playback holds
+	// the playback masks (MASK-5): pixelated on live images and snapshots, but kept out of recordings
+	// and put back at playback for viewers without the right to remove them.
+	painter  *mask.Painter
+	playback *mask.Painter
+	pbMasks  []mask.Mask
 	// ptz and view are the PTZ sensor and where it looks (move model only); moves happen under the
 	// write lock too, so a frame's zones are placed with the view it was captured with.
 	ptz  PTZ
@@ -48,12 +53,24 @@ type masking struct {
 }
 
 func (m *masking) set(s settings.Settings) error {
-	p, err := mask.NewPainter(s.Masks)
+	var inCamera, playback []mask.Mask
+	for _, mk := range s.Masks {
+		if mk.Style == mask.Playback {
+			playback = append(playback, mk)
+		} else {
+			inCamera = append(inCamera, mk)
+		}
+	}
+	p, err := mask.NewPainter(inCamera)
+	if err != nil {
+		return err
+	}
+	pb, err := mask.NewPainter(playback)
 	if err != nil {
 		return err
 	}
 	m.Lock()
-	m.painter = p
+	m.painter, m.playback, m.pbMasks = p, pb, playback
 	m.Unlock()
 	return nil
 }
@@ -68,6 +85,9 @@ func (c *Camera) frame(enc *jpeg.Encoder) ([]byte, time.Time, error) {
 		return nil, time.Time{}, fmt.Errorf("capture: %w", err)
 	}
 	if _, err := c.masks.painter.Apply(f.Image, f.Captured, c.placement()); err != nil {
+		return nil, time.Time{}, fmt.Errorf("mask: %w", err)
+	}
+	if _, err := c.masks.playback.Apply(f.Image, f.Captured, c.placement()); err != nil {
 		return nil, time.Time{}, fmt.Errorf("mask: %w", err)
 	}
 	out, err := enc.Encode(nil, f.Image)

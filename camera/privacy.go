@@ -86,18 +86,3 @@ func (c *Camera) checkPrivacy() error {
 	return nil
 }
 
-// Recording is one entry of the image search. The recorder arrives with event recording; until then
-// the search finds nothing, but it already obeys privacy mode.
-type Recording struct {
-	ID    string    `json:"id"`
-	Start time.Time `json:"start"`
-	End   time.Time `json:"end"`
-}
-
-// SearchRecordings is the image search.
-func (c *Camera) SearchRecordings(who Actor) ([]Recording, error) {
-	if err := c.checkPrivacy(); err != nil {
-		return nil, err
-	}
-	return []Recording{}, nil
-}

@@ -24,7 +24,7 @@ func TestPrivacyModeLastsTwentyFourHours(t *testing.T) {
 		t.Helper()
 		_, err := r.cam.Snapshot(guestActor())
 		g.Expect(err).To(MatchError(camera.ErrPrivacyMode), "snapshot "+when)
-		_, err = r.cam.SearchRecordings(userActor())
+		_, err = r.cam.SearchRecordings(userActor(), r.clk.Now().Add(-time.Hour), r.clk.Now())
 		g.Expect(err).To(MatchError(camera.ErrPrivacyMode), "image search "+when)
 		st, err := r.cam.Privacy()
 		g.Expect(err).NotTo(HaveOccurred())
@@ -40,7 +40,7 @@ func TestPrivacyModeLastsTwentyFourHours(t *testing.T) {
 	g.Expect(st).To(Equal(camera.PrivacyStatus{}), "privacy mode ends by itself after 24 hours")
 	_, err = r.cam.Snapshot(guestActor())
 	g.Expect(err).NotTo(HaveOccurred())
-	recs, err := r.cam.SearchRecordings(userActor())
+	recs, err := r.cam.SearchRecordings(userActor(), r.clk.Now().Add(-time.Hour), r.clk.Now())
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(recs).To(BeEmpty())
 
@@ -70,7 +70,7 @@ func TestPrivacyModeSurvivesRebootAndRestart(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(st.Active).To(BeTrue(), "a new start keeps privacy mode")
 	g.Expect(st.Until.Equal(until)).To(BeTrue(), "and its end: %v", st.Until)
-	_, err = r.cam.SearchRecordings(userActor())
+	_, err = r.cam.SearchRecordings(userActor(), r.clk.Now().Add(-time.Hour), r.clk.Now())
 	g.Expect(err).To(MatchError(camera.ErrPrivacyMode))
 
 	st, err = r.cam.SetPrivacy(userActor(), false)

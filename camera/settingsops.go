@@ -3,9 +3,11 @@ package camera
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"vsslab/camera/mask"
+	"vsslab/camera/record"
 	"vsslab/camera/settings"
 	"vsslab/camera/users"
 )
@@ -17,9 +19,14 @@ var ErrForbidden = errors.New("forbidden")
 type ForbiddenError struct {
 	What string
 	Need users.Level
+	// Right, when set, is the right (rather than the level) that is missing.
+	Right string
 }
 
 func (e *ForbiddenError) Error() string {
+	if e.Right != "" {
+		return fmt.Sprintf("%s needs the %s right", e.What, e.Right)
+	}
 	return fmt.Sprintf("%s needs the %s level", e.What, e.Need)
 }
 
@@ -32,7 +39,7 @@ func (c *Camera) Settings() (settings.Settings, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.settings, nil
+	return c.withStorageStatus(c.settings, c.store), nil
 }
 
 // SettingsResult is the outcome of a patch.
@@ -48,11 +55,25 @@ func (c *Camera) PatchSettings(who Actor, patch []byte) (SettingsResult, error) 
 	if err := c.ready(); err != nil {
 		return SettingsResult{}, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	next, changes, err := settings.Apply(c.settings, patch)
+	patch, keyword, hasKeyword, err := takeKeyword(patch)
 	if err != nil {
 		return SettingsResult{}, err
+	}
+	if hasKeyword && !who.Level.Allows(users.Admin) {
+		c.record(who, "settings.change", "storage.keyword", "denied", nil)
+		return SettingsResult{}, &ForbiddenError{What: "changing storage.keyword", Need: users.Admin}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cur := c.withStorageStatus(c.settings, c.store)
+	next, changes, err := settings.Apply(cur, patch)
+	if err != nil {
+		return SettingsResult{}, err
+	}
+	for _, ch := range changes {
+		if slices.Contains(settings.ReadOnlyKeys[:], ch.Key) {
+			return SettingsResult{}, &settings.FieldError{Code: "invalid_value", Key: ch.Key, Message: "is read-only"}
+		}
 	}
 	if !who.Level.Allows(users.Admin) {
 		// Every security key the patch names counts, even one set to its current value: the
@@ -72,6 +93,14 @@ func (c *Camera) PatchSettings(who Actor, patch []byte) (SettingsResult, error) 
 			}
 		}
 	}
+	if hasKeyword && c.store == nil {
+		return SettingsResult{}, ErrNoCard
+	}
+	if hasKeyword && c.users.AdminPasswordDefault() {
+		// A keyring is a file that outlives the request; like every other change, it is not kept
+		// while the factory password is in use (AUTH-1), so it is refused outright.
+		return SettingsResult{}, &settings.FieldError{Code: "invalid_value", Key: "storage.keyword", Message: "cannot be set while the admin password is the factory default"}
+	}
 	prev := c.settings
 	if err := c.applySettingsLocked(next); err != nil {
 		return SettingsResult{}, err
@@ -83,12 +112,27 @@ func (c *Camera) PatchSettings(who Actor, patch []byte) (SettingsResult, error) 
 		c.record(who, "settings.change", strings.Join(settings.Touched(patch), ","), "failed", map[string]string{"reason": "the settings could not be saved"})
 		return SettingsResult{}, fmt.Errorf("save settings: %w", err)
 	}
-	changed := make([]string, 0, len(changes))
+	changed := make([]string, 0, len(changes)+1)
+	if hasKeyword {
+		// The derivation is deliberately slow (ENC-3); it runs once, here.
+		if err := c.store.SetKeyword(keyword, record.Cipher(next.Storage.Cipher)); err != nil {
+			_ = c.applySettingsLocked(prev)
+			_, _ = c.persistLocked()
+			c.record(who, "settings.change", "storage.keyword", "failed", map[string]string{"reason": "the keyring could not be made"})
+			return SettingsResult{}, fmt.Errorf("storage keyword: %w", err)
+		}
+		changed = append(changed, "storage.keyword")
+		// The audit entry says that the keyword changed, never what it is.
+		c.record(who, "settings.change", "storage.keyword", "ok", map[string]string{"takes_effect": "next reboot", "cipher": next.Storage.Cipher})
+	}
 	for _, ch := range changes {
 		changed = append(changed, ch.Key)
 		c.record(who, "settings.change", ch.Key, "ok", map[string]string{"old": ch.Old, "new": ch.New, "persisted": fmt.Sprint(p.Persisted)})
 	}
-	return SettingsResult{Settings: next, Changed: changed, Persistence: p}, nil
+	c.rec.wake()
+	c.kickNAS()
+	c.kickJanitor()
+	return SettingsResult{Settings: c.withStorageStatus(next, c.store), Changed: changed, Persistence: p}, nil
 }
 
 // ErrDisabled is returned for a function that is switched off in the settings.

@@ -2,7 +2,10 @@ package camera
 
 import (
 	"fmt"
+	"strings"
+	"time"
 
+	"vsslab/camera/settings"
 	"vsslab/camera/users"
 )
 
@@ -11,6 +14,7 @@ type Account struct {
 	Name            string      `json:"name"`
 	Level           users.Level `json:"level"`
 	DefaultPassword bool        `json:"default_password"`
+	Rights          []string    `json:"rights"`
 }
 
 // Users lists the accounts.
@@ -22,21 +26,35 @@ func (c *Camera) Users() ([]Account, error) {
 	defer c.mu.Unlock()
 	var out []Account
 	for _, a := range c.users.List() {
-		out = append(out, Account{Name: a.Name, Level: a.Level, DefaultPassword: a.Default})
+		rights := a.Rights
+		if rights == nil {
+			rights = []string{}
+		}
+		out = append(out, Account{Name: a.Name, Level: a.Level, DefaultPassword: a.Default, Rights: rights})
 	}
 	return out, nil
 }
 
 // AddUser creates an account. Only admins reach it (the API's permission table); the password rules
 // are the users package's.
-func (c *Camera) AddUser(who Actor, name, password string, level users.Level) (Persistence, error) {
+func (c *Camera) AddUser(who Actor, name, password string, level users.Level, rights ...string) (Persistence, error) {
 	if err := c.ready(); err != nil {
 		return Persistence{}, err
+	}
+	rights, err := users.CheckRights(rights)
+	if err != nil {
+		return Persistence{}, &settings.FieldError{Code: "invalid_value", Key: "rights", Message: err.Error()}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	before := c.users.Records()
-	if err := c.users.Add(name, password, level); err != nil {
+	err = c.users.Add(name, password, level)
+	if err == nil && len(rights) > 0 {
+		if err = c.users.SetRights(name, rights); err != nil {
+			_ = c.users.Delete(name)
+		}
+	}
+	if err != nil {
 		c.record(who, "user.create", name, "failed", map[string]string{"level": level.String(), "reason": err.Error()})
 		return Persistence{}, err
 	}
@@ -44,7 +62,7 @@ func (c *Camera) AddUser(who Actor, name, password string, level users.Level) (P
 	if err != nil {
 		return Persistence{}, err
 	}
-	c.record(who, "user.create", name, "ok", map[string]string{"level": level.String(), "persisted": fmt.Sprint(p.Persisted)})
+	c.record(who, "user.create", name, "ok", map[string]string{"level": level.String(), "rights": strings.Join(rights, ","), "persisted": fmt.Sprint(p.Persisted)})
 	return p, nil
 }
 
@@ -109,3 +127,30 @@ func (c *Camera) persistUsersLocked(who Actor, action, target string, before []u
 	c.record(who, action, target, "failed", map[string]string{"reason": "the accounts could not be saved"})
 	return Persistence{}, fmt.Errorf("save users: %w", err)
 }
+
+// SetRights replaces an account's rights (supervisor, unmask); only an admin may (the API's table).
+func (c *Camera) SetRights(who Actor, name string, rights []string) (Persistence, error) {
+	if err := c.ready(); err != nil {
+		return Persistence{}, err
+	}
+	rights, err := users.CheckRights(rights)
+	if err != nil {
+		return Persistence{}, &settings.FieldError{Code: "invalid_value", Key: "rights", Message: err.Error()}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	before := c.users.Records()
+	if err := c.users.SetRights(name, rights); err != nil {
+		c.record(who, "user.rights", name, "failed", map[string]string{"reason": err.Error()})
+		return Persistence{}, err
+	}
+	p, err := c.persistUsersLocked(who, "user.rights", name, before)
+	if err != nil {
+		return Persistence{}, err
+	}
+	c.record(who, "user.rights", name, "ok", map[string]string{"rights": strings.Join(rights, ","), "persisted": fmt.Sprint(p.Persisted)})
+	return p, nil
+}
+
+// Now is the camera's clock, so the API reads the same time the camera judges by.
+func (c *Camera) Now() time.Time { return c.cfg.Clock.Now() }

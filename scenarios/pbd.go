@@ -48,9 +48,77 @@ func privacyByDefault(s *suite) {
 			Expect(factory["analytics"]).To(Equal(map[string]any{"enabled": false}))
 			admin := s.takeOwnership(ctx)
 			operator := s.addAccount(ctx, admin, "operator", "user")
+			// Each event is recorded before the camera answers; this is no arming.
+			s.patchStorage(ctx, admin, map[string]any{"pre_event": "0s", "post_event": "0s"})
+
+			obs, observed := s.env.Target.(target.Observed)
+			crd, hasCard := s.env.Target.(target.Card)
+			input, hasInput := s.env.Target.(target.MotionInput)
+			outbound := func() int {
+				if !observed {
+					return 0
+				}
+				return len(obs.OutboundAttempts())
+			}
+			sentBefore := outbound()
+			seen := eventIDs(s.events(ctx, operator))
+			window := func() []recordingInfo {
+				GinkgoHelper()
+				// Without a virtual clock the camera's clock is near the host's.
+				at := time.Now()
+				if c, ok := s.env.Target.(target.Clocked); ok {
+					at = c.Clock().Now()
+				}
+				return s.searchAround(ctx, operator, at)
+			}
+			// stimulate raises a motion stimulus on every path the target has (the motion input
+			// line, and the API) and returns the events the camera noted for them.
+			stimulate := func(when string) []cameraEvent {
+				GinkgoHelper()
+				want := 1
+				if hasInput {
+					Expect(input.PulseMotion()).To(Succeed())
+					want++
+				}
+				s.postEvent(ctx, operator, "manual")
+				var got []cameraEvent
+				Eventually(func(g Gomega) {
+					got = newEvents(s.events(ctx, operator), seen)
+					g.Expect(got).To(HaveLen(want), "%s: one event per stimulus", when)
+				}).WithContext(ctx).WithTimeout(5 * time.Second).WithPolling(20 * time.Millisecond).Should(Succeed())
+				for _, e := range got {
+					seen[e.ID] = true
+				}
+				return got
+			}
+			nothingRecorded := func(when string, events []cameraEvent) {
+				GinkgoHelper()
+				for _, e := range events {
+					Expect(e.Recorded).To(BeFalse(), "%s: %+v", when, e)
+					Expect(e.Record).To(BeEmpty(), "%s: %+v", when, e)
+				}
+				Expect(window()).To(BeEmpty(), "%s: the image search finds nothing", when)
+				if hasCard {
+					Expect(recordFiles(crd.CardDir())).To(BeEmpty(), "%s: the card holds no record", when)
+				}
+			}
+			results := map[string]any{}
+
+			factoryEvents := stimulate("factory state")
+			kinds := []string{}
+			for _, e := range factoryEvents {
+				Expect(e.Armed).To(BeFalse(), "factory state: %+v", e)
+				kinds = append(kinds, e.Kind)
+			}
+			if hasInput {
+				Expect(kinds).To(ContainElement("input"), "the motion input line raised an event")
+			}
+			nothingRecorded("factory state", factoryEvents)
+			results["factory state"] = factoryEvents
 
 			steps := []string{"general", "storage", "actions", "notifications"}
 			changed := map[string][]any{}
+			var recorded []cameraEvent
 			for i, area := range steps {
 				resp := s.expectStatus(ctx, 200, operator, "PATCH", "/api/v1/settings", map[string]any{"arming": map[string]any{area: true}})
 				body := resp.Map()
@@ -60,8 +128,51 @@ func privacyByDefault(s *suite) {
 					Expect(arming[other]).To(Equal(j <= i), "after arming %v, %s", steps[:i+1], other)
 				}
 				changed[area] = body["changed"].([]any)
+				switch area {
+				case "general":
+					evs := stimulate("general armed alone")
+					nothingRecorded("general armed alone", evs)
+					results["general armed alone"] = evs
+				case "storage":
+					evs := stimulate("general and storage armed")
+					ids := eventIDs(evs)
+					Eventually(func(g Gomega) {
+						evs = nil
+						for _, e := range s.events(ctx, operator) {
+							if ids[e.ID] {
+								evs = append(evs, e)
+								g.Expect(e.Recorded).To(BeTrue(), "%+v", e)
+								g.Expect(e.Record).NotTo(BeEmpty())
+							}
+						}
+						g.Expect(evs).To(HaveLen(len(ids)))
+					}).WithContext(ctx).WithTimeout(5 * time.Second).WithPolling(20 * time.Millisecond).Should(Succeed())
+					recorded = evs
+					for _, e := range evs {
+						Expect(e.Armed).To(BeTrue(), "%+v", e)
+						Expect(recordingIDs(window())).To(ContainElement(e.Record))
+						if hasCard {
+							Expect(recordFileOf(crd.CardDir(), e.Record)).To(HaveSuffix(".vsr"), "the card holds the record of %+v", e)
+						}
+					}
+					if observed {
+						Expect(outbound()).To(Equal(sentBefore), "storage armed, notifications not: nothing is sent")
+					}
+					results["general and storage armed"] = evs
+				}
 			}
-			evidence("scope", "settings and who may change them; the motion-stimulus part (nothing recorded or sent while disarmed) needs event recording, which this camera does not have yet")
+			if observed {
+				Expect(outbound()).To(Equal(sentBefore), "no stimulus made the camera connect out")
+				evidence("outbound connection attempts during the stimuli", outbound()-sentBefore)
+			} else {
+				evidence("outbound connection attempts", "not observable on this target")
+			}
+			if hasCard {
+				evidence("records on the card at the end", fileNames(recordFiles(crd.CardDir())))
+			}
+			evidence("stimuli", map[string]bool{"motion input line": hasInput, "POST /api/v1/events": true})
+			evidence("events per arming state", results)
+			evidence("recorded events", len(recorded))
 			evidence("factory arming", factory["arming"])
 			evidence("factory analytics", factory["analytics"])
 			evidence("keys changed by each arming step", changed)

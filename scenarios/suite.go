@@ -83,6 +83,9 @@ func Register(env Env) {
 	auditTrail(s)
 	obscuredAreas(s)
 	liveStreams(s)
+	encryption(s)
+	deletionPeriods(s)
+	playbackRights(s)
 }
 
 // suite is the state the specs share: the env and an API client.

@@ -16,7 +16,9 @@ import (
 
 	"vsslab/camera"
 	"vsslab/camera/audit"
+	"vsslab/camera/record"
 	"vsslab/camera/users"
+	"vsslab/sim/card"
 	simclock "vsslab/sim/clock"
 	"vsslab/sim/network"
 	"vsslab/sim/sensor"
@@ -47,6 +49,10 @@ func newCamera(t *testing.T, dir string, clk *simclock.Virtual) *camera.Camera {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sd, err := card.New(filepath.Join(t.TempDir(), "card"), 64<<20, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cam, err := camera.New(camera.Config{
 		StateDir: dir,
 		Model:    camera.ModelIoT,
@@ -55,6 +61,8 @@ func newCamera(t *testing.T, dir string, clk *simclock.Virtual) *camera.Camera {
 		Sensor:   chart,
 		Dialer:   network.NewObserver(clk),
 		Hosts:    []string{"127.0.0.1", "localhost"},
+		Card:     card.Medium{Card: sd},
+		KDF:      record.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1},
 	})
 	if err != nil {
 		t.Fatalf("camera.New: %v", err)
@@ -589,7 +597,7 @@ func TestPasswordNeverInAnswers(t *testing.T) {
 	rp.decode(t, &list)
 	g.Expect(list.Users).To(HaveLen(2))
 	for _, u := range list.Users {
-		g.Expect(u).To(HaveLen(3), "name, level, default_password and nothing else: %v", u)
+		g.Expect(u).To(HaveLen(4), "name, level, default_password, rights and nothing else: %v", u)
 		g.Expect(u).To(HaveKey("name"))
 		g.Expect(u).To(HaveKey("level"))
 		g.Expect(u).To(HaveKey("default_password"))

@@ -65,9 +65,10 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, c *call) {
 }
 
 type newUser struct {
-	Name     string `json:"name"`
-	Password string `json:"password"`
-	Level    string `json:"level"`
+	Name     string   `json:"name"`
+	Password string   `json:"password"`
+	Level    string   `json:"level"`
+	Rights   []string `json:"rights"`
 }
 
 func (h *Handler) addUser(w http.ResponseWriter, r *http.Request, c *call) {
@@ -80,7 +81,7 @@ func (h *Handler) addUser(w http.ResponseWriter, r *http.Request, c *call) {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_value", Key: "level", Message: `The level must be "guest", "user" or "admin".`})
 		return
 	}
-	p, err := h.cam.AddUser(c.who, req.Name, req.Password, level)
+	p, err := h.cam.AddUser(c.who, req.Name, req.Password, level, req.Rights...)
 	if err != nil {
 		h.fail(w, err)
 		return
@@ -88,7 +89,7 @@ func (h *Handler) addUser(w http.ResponseWriter, r *http.Request, c *call) {
 	writeJSON(w, http.StatusCreated, struct {
 		User camera.Account `json:"user"`
 		camera.Persistence
-	}{camera.Account{Name: req.Name, Level: level}, p})
+	}{camera.Account{Name: req.Name, Level: level, Rights: req.Rights}, p})
 }
 
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, c *call) {
@@ -141,15 +142,6 @@ func (h *Handler) setPrivacy(w http.ResponseWriter, c *call, on bool) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
-}
-
-func (h *Handler) recordings(w http.ResponseWriter, r *http.Request, c *call) {
-	list, err := h.cam.SearchRecordings(c.who)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"recordings": list})
 }
 
 // ptzState is a PTZ camera's view and the geometry clients need to place things in the scene.
@@ -300,6 +292,9 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 	var pe *users.PolicyError
 	var fb *camera.ForbiddenError
 	var ce *state.CorruptError
+	if failRecording(w, err) {
+		return
+	}
 	switch {
 	case errors.As(err, &fe):
 		writeJSON(w, http.StatusBadRequest, apiError{Error: fe.Code, Key: fe.Key, Message: fieldMessage(fe)})
@@ -318,7 +313,7 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 	case errors.Is(err, users.ErrLastAdmin):
 		writeError(w, http.StatusConflict, "last_admin", err.Error())
 	case errors.Is(err, camera.ErrUnsupported):
-		writeError(w, http.StatusNotFound, "not_supported", "This camera model has no pan, tilt or zoom.")
+		writeError(w, http.StatusNotFound, "not_supported", "Not supported: "+err.Error()+".")
 	case errors.Is(err, camera.ErrDisabled):
 		writeError(w, http.StatusConflict, "disabled", err.Error())
 	case errors.As(err, &ce), errors.Is(err, camera.ErrHalted):

@@ -57,7 +57,7 @@ func (p *Painter) Apply(img *image.YCbCr, t time.Time, place Placement) ([]image
 		case Color:
 			r, g, b, _ := parseColor(m.Color)
 			fill(img, area, r, g, b)
-		case Pixelate:
+		case Pixelate, Playback:
 			pixelate(img, area, m.Tile)
 		}
 		out = append(out, area)
@@ -224,4 +224,28 @@ func sumBytes(b []uint8) int {
 		total += int(x)
 	}
 	return total
+}
+
+// PixelateArea pixelates a pixel area that Area produced (on the 16-pixel grid) with tile-sized
+// tiles. Playback uses it to put back the playback masks recorded with an event (MASK-5).
+func PixelateArea(img *image.YCbCr, area image.Rectangle, tile int) error {
+	if img.SubsampleRatio != image.YCbCrSubsampleRatio420 {
+		return fmt.Errorf("pixelate: image is not 4:2:0")
+	}
+	if tile < Grid || tile > 256 || tile%Grid != 0 {
+		return fmt.Errorf("pixelate: tile %d is not a multiple of %d between %d and 256", tile, Grid, Grid)
+	}
+	snap := func(v int, up bool) int {
+		if up {
+			v += Grid - 1
+		}
+		return v - ((v%Grid)+Grid)%Grid
+	}
+	area = image.Rect(snap(area.Min.X, false), snap(area.Min.Y, false), snap(area.Max.X, true), snap(area.Max.Y, true))
+	area = area.Intersect(img.Rect)
+	if area.Empty() {
+		return nil
+	}
+	pixelate(img, area, tile)
+	return nil
 }

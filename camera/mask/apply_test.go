@@ -116,3 +116,27 @@ func TestLargeAreasGiveTheSameResultOnTwoCores(t *testing.T) {
 	g.Expect(big.Cb).To(Equal(want.Cb))
 	g.Expect(big.Cr).To(Equal(want.Cr))
 }
+
+func TestPixelateAreaFlattensTilesAndRefusesBadTiles(t *testing.T) {
+	img := image.NewYCbCr(image.Rect(0, 0, 64, 64), image.YCbCrSubsampleRatio420)
+	for i := range img.Y {
+		img.Y[i] = uint8(i * 7)
+	}
+	if err := PixelateArea(img, image.Rect(0, 0, 32, 32), 16); err != nil {
+		t.Fatal(err)
+	}
+	first := img.Y[0]
+	for y := range 16 {
+		for x := range 16 {
+			if got := img.Y[y*img.YStride+x]; got != first {
+				t.Fatalf("tile not flat at %d,%d: %d vs %d", x, y, got, first)
+			}
+		}
+	}
+	if img.Y[40*img.YStride+40] != uint8((40*img.YStride+40)*7) {
+		t.Fatal("pixels outside the area changed")
+	}
+	if err := PixelateArea(img, image.Rect(0, 0, 32, 32), 10); err == nil {
+		t.Fatal("a tile off the grid was accepted")
+	}
+}

@@ -26,6 +26,9 @@ const Grid = 16
 const (
 	Pixelate = "pixelate"
 	Color    = "color"
+	// Playback masks are pixelated at playback for viewers without the right to remove them
+	// (MASK-5), and on live images for everyone. They are not burnt into recordings.
+	Playback = "playback"
 )
 
 // Mask is one obscured area as it stands in the settings (`masks`).
@@ -34,7 +37,7 @@ type Mask struct {
 	// Rect is [x, y, w, h] as fractions (0..1) of the frame, or of the scene for a PTZ camera's
 	// privacy zones.
 	Rect [4]float64 `json:"rect"`
-	// Style is "pixelate" or "color".
+	// Style is "pixelate", "color" or "playback".
 	Style string `json:"style"`
 	// Tile is the pixelation tile size in pixels: a multiple of 16, from 16 to 256.
 	Tile int `json:"tile,omitempty"`
@@ -73,7 +76,7 @@ func (m Mask) Validate() error {
 		return fmt.Errorf("rect: the area must lie inside the frame (x+w and y+h at most 1)")
 	}
 	switch m.Style {
-	case Pixelate:
+	case Pixelate, Playback:
 		if m.Tile < Grid || m.Tile > 256 || m.Tile%Grid != 0 {
 			return fmt.Errorf("tile: must be a multiple of %d between %d and 256 pixels", Grid, Grid)
 		}
@@ -88,7 +91,7 @@ func (m Mask) Validate() error {
 			return fmt.Errorf("tile: only a pixelation mask has tiles")
 		}
 	default:
-		return fmt.Errorf("style: must be %q or %q", Pixelate, Color)
+		return fmt.Errorf("style: must be %q, %q or %q", Pixelate, Color, Playback)
 	}
 	for i, w := range m.Schedule {
 		if err := w.validate(); err != nil {

@@ -21,6 +21,7 @@ import (
 type Settings struct {
 	Microphone  Microphone  `json:"microphone"`
 	Arming      Arming      `json:"arming"`
+	Events      Events      `json:"events"`
 	Analytics   Analytics   `json:"analytics"`
 	Apps        Apps        `json:"apps"`
 	UpdateCheck UpdateCheck `json:"update_check"`
@@ -46,6 +47,13 @@ type Arming struct {
 	Storage       bool `json:"storage"`
 	Actions       bool `json:"actions"`
 	Notifications bool `json:"notifications"`
+}
+
+// Events chooses what raises an event besides the API: the video motion detector and the motion input
+// line. Whether an event is recorded is the arming's business.
+type Events struct {
+	VideoMotion bool `json:"video_motion"`
+	MotionInput bool `json:"motion_input"`
 }
 
 // Analytics is the analytics control (counting corridors, heatmaps, behaviour detection).
@@ -154,13 +162,16 @@ func Defaults() Settings {
 			Window:      Duration(15 * time.Minute),
 			Duration:    Duration(15 * time.Minute),
 		}},
-		Image: Image{Brightness: 50, Contrast: 50, Saturation: 50},
+		Image:  Image{Brightness: 50, Contrast: 50, Saturation: 50},
+		Events: Events{VideoMotion: true, MotionInput: true},
 		Storage: Storage{
-			Cipher:         "aes-256-gcm",
-			DeletionPeriod: Duration(72 * time.Hour),
-			PreEvent:       Duration(2 * time.Second),
-			PostEvent:      Duration(3 * time.Second),
-			FPS:            5,
+			// The camera's key bucket length (camera/store.BucketLength); read-only.
+			ShredGranularity: Duration(time.Hour),
+			Cipher:           "aes-256-gcm",
+			DeletionPeriod:   Duration(72 * time.Hour),
+			PreEvent:         Duration(2 * time.Second),
+			PostEvent:        Duration(3 * time.Second),
+			FPS:              5,
 		},
 		Masks: []mask.Mask{},
 	}

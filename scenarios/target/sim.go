@@ -4,13 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
 
 	"vsslab/camera"
+	"vsslab/sim/card"
 	simclock "vsslab/sim/clock"
+	"vsslab/sim/scene"
 	"vsslab/sim/world"
 )
 
@@ -25,6 +31,11 @@ type Sim struct {
 	mu   sync.Mutex
 	w    *world.World
 	past []Attempt // attempts seen by earlier power-ons
+
+	// The card is a physical thing on the bench: what a spec did to it (a smaller capacity, pulling
+	// it) outlasts a power cycle, which makes a new world around it. cardCapacity < 0: untouched.
+	cardCapacity int64
+	cardEjected  bool
 }
 
 // NewSim starts a simulated camera of the given model in a fresh state directory under dir.
@@ -33,7 +44,7 @@ func NewSim(dir, model string, seed int64) (*Sim, error) {
 		return nil, fmt.Errorf("sim target: model %q is not iot or move", model)
 	}
 	stateDir := filepath.Join(dir, "camera-state")
-	s := &Sim{model: model, seed: seed, dir: stateDir, clk: simclock.New(simclock.Epoch())}
+	s := &Sim{model: model, seed: seed, dir: stateDir, clk: simclock.New(simclock.Epoch()), cardCapacity: -1}
 	if err := s.start(); err != nil {
 		return nil, err
 	}
@@ -57,11 +68,18 @@ func (s *Sim) start() error {
 		HTTPS:    httpsAddr,
 		HTTP:     httpAddr,
 		RTSP:     rtspAddr,
+		CardDir:  filepath.Join(filepath.Dir(s.dir), "card"),
 	})
 	if err != nil {
 		return fmt.Errorf("sim target: %w", err)
 	}
 	s.w = w
+	if s.cardCapacity >= 0 {
+		w.Card.SetCapacity(s.cardCapacity)
+	}
+	if s.cardEjected {
+		w.Card.Eject()
+	}
 	return nil
 }
 
@@ -90,16 +108,42 @@ func (s *Sim) CertificateSHA256() string { return s.world().Camera.CertificateSH
 
 // FactoryReset wipes the camera's state as the reset button does (the audit trail included: a reset
 // by button is a new device) and starts it again. The virtual clock keeps running forward.
+//
+// The bench also puts a blank, healthy card in (every file removed, full capacity, inserted, no fault
+// armed), as a certifier unpacking a new camera gets a new card: so no spec sees another's records or
+// a card another spec filled.
 func (s *Sim) FactoryReset(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	cardDir := s.w.Card.Path()
 	if err := s.w.Close(); err != nil {
 		return fmt.Errorf("sim target: stop camera: %w", err)
 	}
 	if err := os.RemoveAll(s.dir); err != nil {
 		return fmt.Errorf("sim target: wipe state: %w", err)
 	}
+	if err := emptyDir(cardDir); err != nil {
+		return fmt.Errorf("sim target: blank card: %w", err)
+	}
+	s.cardCapacity, s.cardEjected = -1, false
 	return s.start()
+}
+
+// emptyDir removes everything inside dir (not dir itself); a missing dir is empty.
+func emptyDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PowerCycle stops the camera and starts it again on the same state, as pulling the plug would. The
@@ -147,7 +191,12 @@ func (s *Sim) Close() error {
 	return err
 }
 
-var _ Clock = (*simclock.Virtual)(nil)
+var (
+	_ Clock       = (*simclock.Virtual)(nil)
+	_ Grounded    = (*Sim)(nil)
+	_ Card        = (*Sim)(nil)
+	_ MotionInput = (*Sim)(nil)
+)
 
 // Truth is what the simulated sensor sees at the current virtual time, before the camera masks it,
 // and the people in view.
@@ -156,9 +205,91 @@ func (s *Sim) Truth() (Truth, error) {
 	if err != nil {
 		return Truth{}, fmt.Errorf("sim target: ground truth: %w", err)
 	}
+	return toTruth(img, truth), nil
+}
+
+// TruthAt is what the simulated sensor saw at virtual time t (since it last started), with the
+// current view.
+func (s *Sim) TruthAt(t time.Time) (Truth, error) {
+	img, truth, err := s.world().Sensor.TruthAt(t)
+	if err != nil {
+		return Truth{}, fmt.Errorf("sim target: ground truth: %w", err)
+	}
+	return toTruth(img, truth), nil
+}
+
+func toTruth(img *image.YCbCr, truth scene.Truth) Truth {
 	out := Truth{Image: img}
 	for _, p := range truth.People {
 		out.People = append(out.People, Person{ID: p.ID, Box: [4]float64{p.Box.X, p.Box.Y, p.Box.W, p.Box.H}})
 	}
-	return out, nil
+	return out
+}
+
+// card is the simulated world's SD card.
+func (s *Sim) card() *card.Card { return s.world().Card }
+
+// CardDir is the card's directory: the records' raw bytes.
+func (s *Sim) CardDir() string { return s.card().Path() }
+
+// EjectCard pulls the card; it stays out across power cycles until InsertCard.
+func (s *Sim) EjectCard() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cardEjected = true
+	s.w.Card.Eject()
+}
+
+// InsertCard puts the card back.
+func (s *Sim) InsertCard() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cardEjected = false
+	s.w.Card.Insert()
+}
+
+// SetCardCapacity changes the capacity the card enforces; it outlasts power cycles (not a factory
+// reset of the target, which puts a new card in).
+func (s *Sim) SetCardCapacity(n int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cardCapacity = max(n, 0)
+	s.w.Card.SetCapacity(n)
+}
+
+// CardUsed is the bytes the card counts as occupied.
+func (s *Sim) CardUsed() int64 { return s.card().Used() }
+
+// TearNextCardWrite arms a power cut in the next write that reaches the card, after at bytes.
+func (s *Sim) TearNextCardWrite(at int) { s.card().TearNextWrite(at) }
+
+// HealCard disarms pending write faults.
+func (s *Sim) HealCard() { s.card().Heal() }
+
+// edgeTimeout bounds how long PulseMotion waits for the camera to take an edge (wall time: the
+// channel is the hardware line, not a timer of the camera's).
+const edgeTimeout = 2 * time.Second
+
+// PulseMotion sends a rising then a falling edge on the simulated motion input line. The camera reads
+// the line's buffered edge channel; if it does not take an edge in time (the buffer is full, or the
+// line is not being watched), the pulse fails rather than blocking the spec.
+func (s *Sim) PulseMotion() error {
+	pin := s.world().MotionInput
+	if pin == nil || pin.EdgesChan == nil {
+		return errors.New("sim target: the world has no motion input line")
+	}
+	for _, level := range []gpio.Level{gpio.High, gpio.Low} {
+		select {
+		case pin.EdgesChan <- level:
+		default:
+			t := time.NewTimer(edgeTimeout)
+			select {
+			case pin.EdgesChan <- level:
+				t.Stop()
+			case <-t.C:
+				return fmt.Errorf("sim target: motion input: edge %s not taken within %s (edge buffer full, or nobody watches the line)", level, edgeTimeout)
+			}
+		}
+	}
+	return nil
 }

@@ -128,7 +128,44 @@ type Person struct {
 	Box [4]float64 `json:"box"`
 }
 
-// Grounded is a target that knows the ground truth: what its sensor sees now (MASK-1..4).
+// Grounded is a target that knows the ground truth: what its sensor sees now (MASK-1..4), and what
+// it saw at a past moment, so that the frames of a recording can be checked against the picture the
+// sensor had when each was captured (MASK-2 and MASK-5 on recordings).
 type Grounded interface {
 	Truth() (Truth, error)
+	// TruthAt is the ground truth at virtual time t, which must not be in the future nor before the
+	// sensor last started (a power cycle starts it again).
+	TruthAt(t time.Time) (Truth, error)
+}
+
+// Card is the capability of reaching the camera's storage medium as someone holding the card, and of
+// causing the faults a test bench can cause to it. The raw files are what an attacker with the card
+// in hand reads (ENC-1: records before a keyword are plain, after it ciphertext; DEL-1: a shredded
+// record does not open); the faults are the stimuli of DEL-4 (a full card must not make the camera
+// delete early) and of torn-record handling (a power cut in the middle of a write).
+type Card interface {
+	// CardDir is the directory whose files are the card's records, raw, as the camera wrote them.
+	CardDir() string
+	// EjectCard pulls the card out; the files stay on it.
+	EjectCard()
+	// InsertCard puts it back.
+	InsertCard()
+	// SetCardCapacity makes the card hold at most n bytes; below its use it is full (nothing is
+	// deleted). The card keeps its capacity across power cycles, as a real one does.
+	SetCardCapacity(n int64)
+	// CardUsed is the bytes the card holds.
+	CardUsed() int64
+	// TearNextCardWrite cuts the next write short after at bytes, as a power cut would: the torn file
+	// stays under its final name and the write fails.
+	TearNextCardWrite(at int)
+	// HealCard disarms pending write faults (not the capacity, nor an ejection).
+	HealCard()
+}
+
+// MotionInput is the capability of driving the camera's motion input line (a GPIO line a detector or
+// door contact drives), the stimulus of PBD-2: an event from outside the camera's API.
+type MotionInput interface {
+	// PulseMotion sends a rising then a falling edge on the line. It never blocks for long: it fails
+	// if the camera does not take the edges.
+	PulseMotion() error
 }

@@ -41,7 +41,10 @@ func TestSimCapabilities(t *testing.T) {
 	_, clocked := tgt.(Clocked)
 	_, observed := tgt.(Observed)
 	_, storage := tgt.(Storage)
-	g.Expect([]bool{clocked, observed, storage}).To(Equal([]bool{true, true, true}))
+	_, grounded := tgt.(Grounded)
+	_, hasCard := tgt.(Card)
+	_, motion := tgt.(MotionInput)
+	g.Expect([]bool{clocked, observed, storage, grounded, hasCard, motion}).To(Equal([]bool{true, true, true, true, true, true}))
 
 	before := s.Clock().Now()
 	g.Expect(s.Clock().Advance(time.Hour)).To(Succeed())

@@ -57,7 +57,29 @@ func (s *Scene) Truth() (*image.YCbCr, scene.Truth, error) {
 	return img, truth, err
 }
 
+// TruthAt is the ground truth of the frame the sensor captured (or would have captured) at t: what a
+// recorded frame stamped t must be compared with. It renders with the current view, since the sensor
+// keeps no history of where a PTZ camera pointed. t must lie between the sensor's start and now: the
+// scene does not exist for this sensor before its start (a power cycle starts a new sensor), and a
+// future frame has not been seen.
+func (s *Scene) TruthAt(t time.Time) (*image.YCbCr, scene.Truth, error) {
+	if t.Before(s.epoch) {
+		return nil, scene.Truth{}, fmt.Errorf("ground truth at %s: before the sensor started at %s", t.UTC().Format(time.RFC3339Nano), s.epoch.UTC().Format(time.RFC3339Nano))
+	}
+	if now := s.clk.Now(); t.After(now) {
+		return nil, scene.Truth{}, fmt.Errorf("ground truth at %s: after now (%s)", t.UTC().Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339Nano))
+	}
+	img, truth, _, err := s.renderAt(t)
+	return img, truth, err
+}
+
+// render renders the frame the sensor sees now.
 func (s *Scene) render() (*image.YCbCr, scene.Truth, time.Time, error) {
+	return s.renderAt(time.Time{})
+}
+
+// renderAt renders the frame at t, or now when t is zero.
+func (s *Scene) renderAt(t time.Time) (*image.YCbCr, scene.Truth, time.Time, error) {
 	s.mu.Lock()
 	fault, view := s.fault, scene.View{}
 	if s.ptz {
@@ -67,9 +89,11 @@ func (s *Scene) render() (*image.YCbCr, scene.Truth, time.Time, error) {
 	if fault != nil {
 		return nil, scene.Truth{}, time.Time{}, fault
 	}
-	now := s.clk.Now()
-	img, truth := s.sc.Render(nil, now.Sub(s.epoch), view, s.w, s.h)
-	return img, truth, now, nil
+	if t.IsZero() {
+		t = s.clk.Now()
+	}
+	img, truth := s.sc.Render(nil, t.Sub(s.epoch), view, s.w, s.h)
+	return img, truth, t, nil
 }
 
 // Geometry is the PTZ geometry: the scene's and the frame's sizes.

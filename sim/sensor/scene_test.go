@@ -70,3 +70,34 @@ func TestSceneSensorPTZ(t *testing.T) {
 	_, err := s.Capture()
 	g.Expect(err).To(MatchError("lens cap"))
 }
+
+func TestSceneSensorTruthAtReplaysThePast(t *testing.T) {
+	g := NewWithT(t)
+	s, clk := newSceneSensor(t, "lobby")
+	start := clk.t
+	clk.t = clk.t.Add(2 * time.Second)
+	then, err := s.Capture()
+	g.Expect(err).NotTo(HaveOccurred())
+	_, thenTruth, _ := s.Truth()
+	clk.t = clk.t.Add(5 * time.Second)
+	now, _ := s.Capture()
+	g.Expect(now.Image.Y).NotTo(Equal(then.Image.Y), "people walked")
+
+	img, truth, err := s.TruthAt(then.Captured)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(img.Y).To(Equal(then.Image.Y), "the truth at a past time is what the sensor captured then")
+	g.Expect(truth.People).To(Equal(thenTruth.People))
+	img, _, err = s.TruthAt(clk.t)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(img.Y).To(Equal(now.Image.Y), "at now it is Truth")
+	_, _, err = s.TruthAt(start)
+	g.Expect(err).NotTo(HaveOccurred(), "the sensor's first instant is in range")
+
+	_, _, err = s.TruthAt(start.Add(-time.Second))
+	g.Expect(err).To(MatchError(ContainSubstring("before the sensor started")))
+	_, _, err = s.TruthAt(clk.t.Add(time.Second))
+	g.Expect(err).To(MatchError(ContainSubstring("after now")))
+	s.Fail(errors.New("lens cap"))
+	_, _, err = s.TruthAt(then.Captured)
+	g.Expect(err).To(MatchError("lens cap"))
+}

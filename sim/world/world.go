@@ -13,7 +13,11 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"time"
+
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpiotest"
 
 	"vsslab/camera"
 	"vsslab/camera/api"
@@ -21,6 +25,7 @@ import (
 	"vsslab/camera/rtsp"
 	"vsslab/camera/users"
 	"vsslab/fixtures"
+	"vsslab/sim/card"
 	"vsslab/sim/network"
 	"vsslab/sim/scene"
 	"vsslab/sim/sensor"
@@ -46,6 +51,11 @@ type Options struct {
 	Scene string
 	// Log receives the camera's server-side errors.
 	Log *slog.Logger
+	// CardDir is the simulated SD card's directory; <StateDir>/card when empty. A card outside the
+	// state directory survives what happens to the state, as a real card does.
+	CardDir string
+	// CardCapacity is the card's size; 4 GiB when zero.
+	CardCapacity int64
 }
 
 // World is a running simulated camera.
@@ -58,7 +68,12 @@ type World struct {
 	Sensor     *sensor.Scene
 	Network    *network.Observer
 	Clock      clock.Clock
-	opts       Options
+	// Card is the camera's SD card, with its faults.
+	Card *card.Card
+	// MotionInput is the camera's motion input line: send gpio.High then gpio.Low on its EdgesChan
+	// for a pulse.
+	MotionInput *gpiotest.Pin
+	opts        Options
 }
 
 // Serial derives a camera's serial number from the seed, so reports name the same device each run.
@@ -94,17 +109,30 @@ func Start(opts Options) (*World, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start simulated world: %w", err)
 	}
+	if opts.CardDir == "" {
+		opts.CardDir = filepath.Join(opts.StateDir, "card")
+	}
+	if opts.CardCapacity == 0 {
+		opts.CardCapacity = 4 << 30
+	}
+	sd, err := card.New(opts.CardDir, opts.CardCapacity, opts.Clock)
+	if err != nil {
+		return nil, fmt.Errorf("start simulated world: %w", err)
+	}
+	line := &gpiotest.Pin{N: "MOTION_IN", Num: 17, EdgesChan: make(chan gpio.Level, 16)}
 	obs := network.NewObserver(opts.Clock)
 	mic := microphone{seed: opts.Seed, epoch: opts.Clock.Now()}
 	cam, err := camera.New(camera.Config{
-		StateDir:   opts.StateDir,
-		Model:      opts.Model,
-		Serial:     Serial(opts.Seed),
-		Clock:      opts.Clock,
-		Sensor:     chart,
-		Dialer:     obs,
-		Hosts:      []string{"localhost", "127.0.0.1", "::1"},
-		Microphone: mic,
+		StateDir:    opts.StateDir,
+		Model:       opts.Model,
+		Serial:      Serial(opts.Seed),
+		Clock:       opts.Clock,
+		Sensor:      chart,
+		Dialer:      obs,
+		Hosts:       []string{"localhost", "127.0.0.1", "::1"},
+		Microphone:  mic,
+		Card:        card.Medium{Card: sd},
+		MotionInput: line,
 	})
 	if err != nil {
 		return nil, err
@@ -114,7 +142,7 @@ func Start(opts Options) (*World, error) {
 		_ = cam.Close()
 		return nil, err
 	}
-	w := &World{Camera: cam, Server: srv, Sensor: chart, Network: obs, Clock: opts.Clock, opts: opts}
+	w := &World{Camera: cam, Server: srv, Sensor: chart, Network: obs, Clock: opts.Clock, Card: sd, MotionInput: line, opts: opts}
 	if opts.RTSP != "" {
 		if err := w.startRTSP(opts); err != nil {
 			_ = w.Close()
