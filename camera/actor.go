@@ -36,6 +36,10 @@ func Anonymous(source string) Actor {
 // take the camera down either: the failure is kept and reported by Verify (the log's head will not
 // match) and by the next successful write's gap.
 func (c *Camera) record(who Actor, action, target, outcome string, detail map[string]string) {
+	if outcome != audit.OutcomeOK && outcome != audit.OutcomeDenied && outcome != audit.OutcomeFailed {
+		// A programming error, not a runtime condition: say so loudly in tests.
+		panic("camera: audit outcome " + outcome + " is not ok, denied or failed")
+	}
 	_, _ = c.audit.Append(audit.Record{
 		Actor:   who.Name,
 		Source:  who.Source,

@@ -144,7 +144,7 @@ func (c *Camera) PlayRecording(who Actor, id string) (Playback, error) {
 	if need := s.Playback.ApprovalsRequired; need > 0 {
 		given := c.approvalsFor(who.Name, id, now)
 		if len(given) < need {
-			c.record(who, "playback.request", id, "waiting", map[string]string{"required": fmt.Sprint(need), "given": fmt.Sprint(len(given))})
+			c.record(who, "playback.request", id, "denied", map[string]string{"reason": "waiting for approvals", "required": fmt.Sprint(need), "given": fmt.Sprint(len(given))})
 			return Playback{}, &ApprovalError{Required: need, Given: len(given)}
 		}
 	}

@@ -369,15 +369,16 @@ func (c *Camera) finishRecording() {
 	case errors.Is(err, store.ErrFull):
 		raise = !r.full
 		r.full = true
-		if raise {
-			r.addEventLocked(Event{Time: c.cfg.Clock.Now(), Kind: "storage_full", Source: SourceCamera})
-		}
 	case err == nil:
 		r.full = false
 	}
 	r.mu.Unlock()
 	if raise {
-		c.record(system(), "storage.full", "card", "recording_stopped", map[string]string{"reason": "the card has no room; no record is deleted before its deletion period ends"})
+		// The audit entry first, then the event: whoever sees the event finds the entry.
+		c.record(system(), "storage.full", "card", "failed", map[string]string{"recording": "stopped", "reason": "the card has no room; no record is deleted before its deletion period ends"})
+		r.mu.Lock()
+		r.addEventLocked(Event{Time: c.cfg.Clock.Now(), Kind: "storage_full", Source: SourceCamera})
+		r.mu.Unlock()
 	}
 	if err == nil {
 		c.kickJanitor()

@@ -58,7 +58,7 @@ func (c *Camera) openStore() (*store.Store, error) {
 		return nil, err
 	}
 	for _, a := range aside {
-		c.record(system(), "storage.torn_record", a.Name, "set_aside", map[string]string{"reason": a.Reason})
+		c.record(system(), "storage.torn_record", a.Name, "failed", map[string]string{"reason": a.Reason, "handling": "set aside, never served"})
 	}
 	return st, nil
 }

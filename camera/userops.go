@@ -62,7 +62,11 @@ func (c *Camera) AddUser(who Actor, name, password string, level users.Level, ri
 	if err != nil {
 		return Persistence{}, err
 	}
-	c.record(who, "user.create", name, "ok", map[string]string{"level": level.String(), "rights": strings.Join(rights, ","), "persisted": fmt.Sprint(p.Persisted)})
+	detail := map[string]string{"level": level.String(), "persisted": fmt.Sprint(p.Persisted)}
+	if len(rights) > 0 {
+		detail["rights"] = strings.Join(rights, ",")
+	}
+	c.record(who, "user.create", name, "ok", detail)
 	return p, nil
 }
 

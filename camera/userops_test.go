@@ -19,15 +19,15 @@ func TestUsersListsAccountsWithoutSecrets(t *testing.T) {
 	r := newRig(t)
 	list, err := r.cam.Users()
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(list).To(Equal([]camera.Account{{Name: "admin", Level: users.Admin, DefaultPassword: true}}))
+	g.Expect(list).To(Equal([]camera.Account{{Name: "admin", Level: users.Admin, DefaultPassword: true, Rights: []string{}}}))
 
 	_, err = r.cam.AddUser(adminActor(), "operator", operatorPassword, users.User)
 	g.Expect(err).NotTo(HaveOccurred())
 	list, err = r.cam.Users()
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(list).To(Equal([]camera.Account{
-		{Name: "admin", Level: users.Admin, DefaultPassword: true},
-		{Name: "operator", Level: users.User},
+		{Name: "admin", Level: users.Admin, DefaultPassword: true, Rights: []string{}},
+		{Name: "operator", Level: users.User, Rights: []string{}},
 	}))
 	b, err := json.Marshal(list)
 	g.Expect(err).NotTo(HaveOccurred())
@@ -132,7 +132,7 @@ func TestDeletedUserStaysDeletedAfterPersisting(t *testing.T) {
 	r.restart(t)
 	list, err = r.cam.Users()
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(list).To(Equal([]camera.Account{{Name: "admin", Level: users.Admin}}))
+	g.Expect(list).To(Equal([]camera.Account{{Name: "admin", Level: users.Admin, Rights: []string{}}}))
 }
 
 func TestSetPasswordOfAnotherAccountNeedsAdmin(t *testing.T) {

@@ -7,6 +7,7 @@ package clock
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -78,4 +79,18 @@ func (v *Virtual) wake() {
 		kept = append(kept, w)
 	}
 	v.waiters = kept
+}
+
+// Pending returns the instants the clock's waiters wait for, earliest first. A test uses it to move
+// time only once the goroutine it drives is waiting, so that what happens at each instant is
+// deterministic rather than a race between Advance and the goroutine.
+func (v *Virtual) Pending() []time.Time {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]time.Time, len(v.waiters))
+	for i, w := range v.waiters {
+		out[i] = w.at
+	}
+	slices.SortFunc(out, time.Time.Compare)
+	return out
 }

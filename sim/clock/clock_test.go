@@ -41,3 +41,22 @@ func TestAfterFiresOnlyWhenAdvancedFarEnough(t *testing.T) {
 	g.Expect(ch).To(Receive(Equal(Epoch().Add(100 * time.Millisecond))))
 	g.Expect(v.After(0)).To(Receive(Equal(v.Now())), "a zero wait is due at once")
 }
+
+func TestPendingListsWhatWaitersWaitFor(t *testing.T) {
+	v := New(Epoch())
+	if len(v.Pending()) != 0 {
+		t.Fatal("a new clock has waiters")
+	}
+	v.After(2 * time.Second)
+	v.After(time.Second)
+	got := v.Pending()
+	if len(got) != 2 || !got[0].Equal(Epoch().Add(time.Second)) || !got[1].Equal(Epoch().Add(2*time.Second)) {
+		t.Fatalf("pending %v", got)
+	}
+	if err := v.Advance(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.Pending(); len(got) != 1 {
+		t.Fatalf("a fired waiter is still pending: %v", got)
+	}
+}
