@@ -277,7 +277,7 @@ func (c *Camera) EraseRecordings(who Actor, from, to time.Time) (int, error) {
 	}
 	n, err := st.Erase(from, to)
 	outcome := "ok"
-	detail := map[string]string{"erased": fmt.Sprint(n)}
+	detail := map[string]string{"erased": fmt.Sprint(n), "from": from.UTC().Format(time.RFC3339Nano), "to": to.UTC().Format(time.RFC3339Nano)}
 	if err != nil {
 		outcome, detail["reason"] = "failed", err.Error()
 	}

@@ -44,9 +44,7 @@ func deletionPeriods(s *suite) {
 				}
 				g.Expect(alarm).NotTo(BeEmpty(), "a storage_full event")
 			}).WithContext(ctx).WithTimeout(5 * time.Second).WithPolling(20 * time.Millisecond).Should(Succeed())
-			all := s.audit(ctx, admin, head)
-			GinkgoWriter.Printf("AUDIT %+v\n", all)
-			audited := findBy(all, "storage.full", "")
+			audited := findBy(s.audit(ctx, admin, head), "storage.full", "")
 			Expect(audited).NotTo(BeEmpty(), "an audit entry storage.full")
 			storage := s.expectStatus(ctx, 200, admin, "GET", "/api/v1/storage", nil).Map()
 			Expect(storage).To(HaveKeyWithValue("storage_full", true))

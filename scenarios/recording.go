@@ -128,8 +128,11 @@ func (s *suite) armRecording(ctx SpecContext, admin Cred, extra map[string]any) 
 	for k, v := range extra {
 		storage[k] = v
 	}
+	// The video motion detector is switched off so that the spec's own events are the only ones:
+	// the scene's people would otherwise raise motion events of their own (PBD-2 checks those).
 	s.expectStatus(ctx, 200, admin, "PATCH", "/api/v1/settings", map[string]any{
 		"arming":  map[string]any{"general": true, "storage": true},
+		"events":  map[string]any{"video_motion": false},
 		"storage": storage,
 	})
 }
