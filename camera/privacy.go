@@ -85,4 +85,3 @@ func (c *Camera) checkPrivacy() error {
 	}
 	return nil
 }
-

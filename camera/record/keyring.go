@@ -64,7 +64,7 @@ type Keyring struct {
 	check     []byte
 	mac       []byte
 	wrap      *aead
-	master    []byte // derived from the keyword; see MasterKey
+	master    []byte    // derived from the keyword; see MasterKey
 	random    io.Reader // nil: read-only (client)
 	buckets   map[int64]*bucketEntry
 	destroyed map[int64]bool

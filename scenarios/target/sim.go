@@ -36,6 +36,21 @@ type Sim struct {
 	// it) outlasts a power cycle, which makes a new world around it. cardCapacity < 0: untouched.
 	cardCapacity int64
 	cardEjected  bool
+	// scene is what the camera looks at; "" is the model's default scene.
+	scene   string
+	cleanup func()
+}
+
+// flashDir is where the simulated camera keeps its flash and its card: in memory (/dev/shm) where
+// the host has it, so that a long virtual-time run measures the camera rather than the host disk's
+// metadata operations; otherwise under dir. cleanup removes a directory made in memory.
+func flashDir(dir string) (string, func(), error) {
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		if d, err := os.MkdirTemp("/dev/shm", "vsslab-sim-"); err == nil {
+			return d, func() { _ = os.RemoveAll(d) }, nil
+		}
+	}
+	return dir, func() {}, nil
 }
 
 // NewSim starts a simulated camera of the given model in a fresh state directory under dir.
@@ -43,8 +58,12 @@ func NewSim(dir, model string, seed int64) (*Sim, error) {
 	if model != camera.ModelIoT && model != camera.ModelMove {
 		return nil, fmt.Errorf("sim target: model %q is not iot or move", model)
 	}
-	stateDir := filepath.Join(dir, "camera-state")
-	s := &Sim{model: model, seed: seed, dir: stateDir, clk: simclock.New(simclock.Epoch()), cardCapacity: -1}
+	flash, cleanup, err := flashDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("sim target: %w", err)
+	}
+	stateDir := filepath.Join(flash, "camera-state")
+	s := &Sim{model: model, seed: seed, dir: stateDir, clk: simclock.New(simclock.Epoch()), cardCapacity: -1, cleanup: cleanup}
 	if err := s.start(); err != nil {
 		return nil, err
 	}
@@ -69,6 +88,7 @@ func (s *Sim) start() error {
 		HTTP:     httpAddr,
 		RTSP:     rtspAddr,
 		CardDir:  filepath.Join(filepath.Dir(s.dir), "card"),
+		Scene:    s.scene,
 	})
 	if err != nil {
 		return fmt.Errorf("sim target: %w", err)
@@ -125,7 +145,7 @@ func (s *Sim) FactoryReset(ctx context.Context) error {
 	if err := emptyDir(cardDir); err != nil {
 		return fmt.Errorf("sim target: blank card: %w", err)
 	}
-	s.cardCapacity, s.cardEjected = -1, false
+	s.cardCapacity, s.cardEjected, s.scene = -1, false, ""
 	return s.start()
 }
 
@@ -188,7 +208,29 @@ func (s *Sim) Close() error {
 	}
 	err := s.w.Close()
 	s.w = nil
+	s.cleanup()
 	return err
+}
+
+// ShowScene points the camera at another scene of fixtures/scenes. The simulated sensor is built
+// around its scene, so the camera is power-cycled (its state is kept); the scene's time starts
+// again at the power-on. A factory reset returns to the model's default scene.
+func (s *Sim) ShowScene(ctx context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.w.Close(); err != nil {
+		return fmt.Errorf("sim target: power off: %w", err)
+	}
+	prev := s.scene
+	s.scene = name
+	if err := s.start(); err != nil {
+		s.scene = prev
+		if rerr := s.start(); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	return nil
 }
 
 var (
@@ -196,6 +238,7 @@ var (
 	_ Grounded    = (*Sim)(nil)
 	_ Card        = (*Sim)(nil)
 	_ MotionInput = (*Sim)(nil)
+	_ Scenery     = (*Sim)(nil)
 )
 
 // Truth is what the simulated sensor sees at the current virtual time, before the camera masks it,

@@ -128,6 +128,12 @@ type Person struct {
 	Box [4]float64 `json:"box"`
 }
 
+// Scenery is a bench that can change what the camera looks at (a lab set, a monitor in front of the
+// lens): a spec that needs a particular scene, such as a still one, asks for it by name.
+type Scenery interface {
+	ShowScene(ctx context.Context, name string) error
+}
+
 // Grounded is a target that knows the ground truth: what its sensor sees now (MASK-1..4), and what
 // it saw at a past moment, so that the frames of a recording can be checked against the picture the
 // sensor had when each was captured (MASK-2 and MASK-5 on recordings).

@@ -154,7 +154,7 @@ func TestEveryFixtureLoads(t *testing.T) {
 	g := NewWithT(t)
 	names, err := Names(fixtures.Scenes())
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(names).To(Equal([]string{"corridor", "lobby", "panorama"}))
+	g.Expect(names).To(Equal([]string{"corridor", "lobby", "panorama", "still"}))
 	specs := map[string]Spec{}
 	for _, n := range names {
 		spec, err := Load(fixtures.Scenes(), n)
