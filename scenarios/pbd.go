@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -167,11 +168,37 @@ func privacyByDefault(s *suite) {
 			} else {
 				evidence("outbound connection attempts", "not observable on this target")
 			}
-			if hasCard {
-				evidence("records on the card at the end", fileNames(recordFiles(crd.CardDir())))
+			// The video motion detector (on by default) records people walking through the scene once
+			// storage is armed: move time a frame at a time, each time once the camera waits for it.
+			clk := s.clock()
+			seen = eventIDs(s.events(ctx, operator))
+			var motion []cameraEvent
+			for step := 0; step < 100 && len(motion) == 0; step++ {
+				due := clk.Now().Add(200 * time.Millisecond)
+				Eventually(clk.Pending).WithContext(ctx).WithTimeout(5*time.Second).WithPolling(time.Millisecond).Should(ContainElement(due), "the recorder waits for its next frame")
+				Expect(clk.Advance(200 * time.Millisecond)).To(Succeed())
+				for _, e := range newEvents(s.events(ctx, operator), seen) {
+					if e.Kind == "motion" {
+						motion = append(motion, e)
+					}
+				}
 			}
-			evidence("stimuli", map[string]bool{"motion input line": hasInput, "POST /api/v1/events": true})
-			evidence("events per arming state", results)
+			Expect(motion).NotTo(BeEmpty(), "people walking through the scene raise a motion event")
+			Expect(motion[0].Source).To(Equal("video"))
+			Expect(motion[0].Armed).To(BeTrue())
+			Expect(motion[0].Recorded).To(BeTrue())
+			if observed {
+				Expect(outbound()).To(Equal(sentBefore), "a recorded motion event sends nothing while notifications are off")
+			}
+			evidence("stimuli", map[string]bool{"motion input line": hasInput, "POST /api/v1/events": true, "people walking (video motion)": true})
+			summary := map[string][]string{}
+			for state, evs := range results {
+				for _, e := range evs.([]cameraEvent) {
+					summary[state] = append(summary[state], fmt.Sprintf("%s from %s: armed %t, recorded %t", e.Kind, e.Source, e.Armed, e.Recorded))
+				}
+			}
+			evidence("events per arming state", summary)
+			evidence("first video motion event", fmt.Sprintf("%s from %s: armed %t, recorded %t", motion[0].Kind, motion[0].Source, motion[0].Armed, motion[0].Recorded))
 			evidence("recorded events", len(recorded))
 			evidence("factory arming", factory["arming"])
 			evidence("factory analytics", factory["analytics"])

@@ -227,6 +227,13 @@ func recordName(gen int, bucket time.Time, id string) string {
 	return fmt.Sprintf("g%d-%d-%s.vsr", gen, bucket.Unix(), id)
 }
 
+// Generation returns the keyword generation of a record file name (gN-…): 0 for unencrypted
+// records. Clients use it to find the keyring a record needs (NASKeyringName).
+func Generation(name string) (int, bool) {
+	gen, _, ok := parseName(name)
+	return gen, ok
+}
+
 // parseName returns a record name's generation and bucket start.
 func parseName(name string) (int, time.Time, bool) {
 	base, ok := strings.CutSuffix(name, ".vsr")

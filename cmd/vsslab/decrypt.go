@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vsslab/camera/record"
+	"vsslab/camera/store"
 )
 
 func decryptCommand() *cobra.Command {
@@ -18,8 +19,9 @@ func decryptCommand() *cobra.Command {
 		Use:   "decrypt --keyword-file F [--keyring FILE] --out DIR RECORD...",
 		Short: "Decrypt records fetched from a NAS into JPEG frames and metadata (the client side of end-to-end encryption)",
 		Long: `Turns the camera's records (as found on its NAS) back into JPEG frames and a meta.json per record,
-with the storage keyword. The keyring (keyring.json, which the camera keeps next to the records; it
-holds only wrapped keys) is read from --keyring, or from the first record's folder.
+with the storage keyword. The keyring (keyring-gN.json, which the camera keeps next to the records; it
+holds only wrapped keys) is read from --keyring, or else from each record's folder: keyring-gN.json
+for a record named gN-…, or keyring.json.
 The keyword comes from --keyword-file (safer: it stays out of the shell history and the process
 list), the VSSLAB_KEYWORD environment variable, or --keyword.
 Exit code: 0 all records decrypted, 1 some record was damaged, tampered with or past its deletion
@@ -33,20 +35,7 @@ period, 2 usage error or wrong keyword.`,
 			if out == "" {
 				return &exitError{code: 2, err: errors.New("--out DIR is required")}
 			}
-			if keyringPath == "" {
-				keyringPath = filepath.Join(filepath.Dir(files[0]), "keyring.json")
-			}
-			var k *record.Keyring
-			if stored, err := os.ReadFile(keyringPath); err == nil {
-				if k, err = record.OpenKeyring(stored, kw, nil); err != nil {
-					if errors.Is(err, record.ErrWrongKeyword) {
-						return &exitError{code: 2, err: fmt.Errorf("the keyword does not open %s", keyringPath)}
-					}
-					return &exitError{code: 2, err: fmt.Errorf("keyring %s: %w", keyringPath, err)}
-				}
-			} else if !errors.Is(err, os.ErrNotExist) {
-				return &exitError{code: 2, err: fmt.Errorf("read keyring: %w", err)}
-			}
+			rings := keyrings{explicit: keyringPath, keyword: kw, open: map[string]*record.Keyring{}}
 			failed := 0
 			for _, f := range files {
 				data, err := os.ReadFile(f)
@@ -56,6 +45,12 @@ period, 2 usage error or wrong keyword.`,
 					continue
 				}
 				h, herr := record.ReadHeader(data)
+				var k *record.Keyring
+				if herr == nil && h.Encrypted() {
+					if k, err = rings.forRecord(f); err != nil {
+						return err
+					}
+				}
 				meta, frames, err := record.Open(k, data)
 				if herr != nil || err != nil {
 					if err == nil {
@@ -85,7 +80,7 @@ period, 2 usage error or wrong keyword.`,
 	f := cmd.Flags()
 	f.StringVar(&keyword, "keyword", "", "the storage keyword (prefer --keyword-file or VSSLAB_KEYWORD)")
 	f.StringVar(&keywordFile, "keyword-file", "", "a file whose first line is the storage keyword")
-	f.StringVar(&keyringPath, "keyring", "", "the camera's keyring.json (default: next to the first record)")
+	f.StringVar(&keyringPath, "keyring", "", "the camera's keyring file (default: keyring-gN.json next to each record)")
 	f.StringVar(&out, "out", "", "directory for the decrypted frames and metadata")
 	return cmd
 }
@@ -124,4 +119,50 @@ func explain(err error, noKeyring bool) string {
 		return "the record was written by a newer firmware (unsupported format version)"
 	}
 	return err.Error()
+}
+
+// keyrings opens the keyrings records need, once each: a record named gN-… was sealed under the
+// camera's N-th keyword, whose keyring the camera copies beside it as keyring-gN.json.
+type keyrings struct {
+	explicit string
+	keyword  string
+	open     map[string]*record.Keyring
+}
+
+func (r *keyrings) forRecord(file string) (*record.Keyring, error) {
+	path := r.explicit
+	if path == "" {
+		dir, base := filepath.Dir(file), filepath.Base(file)
+		path = filepath.Join(dir, "keyring.json")
+		if gen, ok := store.Generation(base); ok && gen > 0 {
+			if p := filepath.Join(dir, store.NASKeyringName(gen)); fileExists(p) {
+				path = p
+			}
+		}
+	}
+	if k, ok := r.open[path]; ok {
+		return k, nil
+	}
+	stored, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		r.open[path] = nil // Open then says the record needs a keyring
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &exitError{code: 2, err: fmt.Errorf("read keyring: %w", err)}
+	}
+	k, err := record.OpenKeyring(stored, r.keyword, nil)
+	if err != nil {
+		if errors.Is(err, record.ErrWrongKeyword) {
+			return nil, &exitError{code: 2, err: fmt.Errorf("the keyword does not open %s", path)}
+		}
+		return nil, &exitError{code: 2, err: fmt.Errorf("keyring %s: %w", path, err)}
+	}
+	r.open[path] = k
+	return k, nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }

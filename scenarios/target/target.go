@@ -52,6 +52,9 @@ type Target interface {
 type Clock interface {
 	Now() time.Time
 	Advance(d time.Duration) error
+	// Pending lists the instants the camera's timers wait for, so a spec moves time only once the
+	// camera is ready for the next step (a frame to capture), instead of racing it.
+	Pending() []time.Time
 }
 
 // Clocked is a target with a virtual clock.
