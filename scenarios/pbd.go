@@ -1,10 +1,16 @@
 package scenarios
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -281,6 +287,16 @@ func privacyByDefault(s *suite) {
 				"access":       map[string]any{"public": false},
 			})
 			Expect(s.settings(ctx, admin)).NotTo(Equal(factory))
+			// A recording under a storage keyword: its keys must not survive the reset.
+			s.armRecording(ctx, admin, nil)
+			s.setKeyword(ctx, admin, nil)
+			old := s.recordEvent(ctx, admin)
+			s.play(ctx, admin, old.Record)
+			var keysBefore map[string]string
+			if st, ok := s.env.Target.(target.Storage); ok {
+				keysBefore = keyFileHashes(st.StateDir())
+				Expect(keysBefore).NotTo(BeEmpty(), "the camera keeps its recording keys in its state directory")
+			}
 
 			s.expectStatus(ctx, 200, admin, "POST", "/api/v1/system/factory-reset", nil)
 			s.api.Reset()
@@ -294,10 +310,56 @@ func privacyByDefault(s *suite) {
 			Expect(s.expectStatus(ctx, 200, Cred{}, "GET", "/api/v1/device", nil).JSON(&dev)).To(Succeed())
 			Expect(dev).To(HaveKeyWithValue("factory_state", true))
 			Expect(dev).To(HaveKeyWithValue("admin_password_default", true))
-			evidence("scope", "settings, credentials and the TLS key; recording keys do not exist yet (no event recording), so 'old recordings are unreadable' is not checked")
+
+			again := s.takeOwnership(ctx)
+			gone := s.do(ctx, again, "GET", recordingPath(old.Record), nil)
+			Expect(gone.Status).To(Equal(404), "the old record is unknown to the camera: %s", gone)
+			Expect(s.searchAround(ctx, again, s.clock().Now())).To(BeEmpty())
+			leftOnCard := -1
+			if crd, ok := s.env.Target.(target.Card); ok {
+				leftOnCard = len(recordFiles(crd.CardDir()))
+				Expect(leftOnCard).To(BeZero(), "the card's records are erased with their keys")
+			}
+			survivors := -1
+			if st, ok := s.env.Target.(target.Storage); ok {
+				after := keyFileHashes(st.StateDir())
+				survivors = 0
+				for name, sum := range keysBefore {
+					if after[name] == sum {
+						survivors++
+					}
+				}
+				Expect(survivors).To(BeZero(), "no recording key survives the reset: before %v, after %v", keysBefore, after)
+			}
+			evidence("scope", "settings, credentials, the TLS key and the recording keys; copies the owner sent to a NAS stay readable with the keyword and the keyring copied beside them, as end-to-end copies should, until deleted there")
+			evidence("old record after reset", gone.Status)
+			evidence("records left on the card", leftOnCard)
+			evidence("recording key files before the reset", sortedKeys(keysBefore))
+			evidence("of them, unchanged after the reset", survivors)
 			evidence("settings after reset equal factory settings", true)
 			evidence("certificate changed by reset", newPin != oldPin)
 			evidence("device after reset", dev)
 		})
 	})
+}
+
+// keyFileHashes are the SHA-256 of the recording key files in a camera's state directory (the
+// device key, keyrings and sealed keyword-derived keys), by path.
+func keyFileHashes(dir string) map[string]string {
+	out := map[string]string{}
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		n := d.Name()
+		if strings.HasPrefix(n, "keyring-") || strings.HasPrefix(n, "master-") || n == "device.key" {
+			b, err := os.ReadFile(p)
+			if err == nil {
+				sum := sha256.Sum256(b)
+				out[strings.TrimPrefix(p, dir)] = hex.EncodeToString(sum[:])
+			}
+		}
+		return nil
+	})
+	return out
 }
