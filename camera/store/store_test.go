@@ -375,3 +375,24 @@ func TestParseName(t *testing.T) {
 		g.Expect(ok).To(BeFalse(), bad)
 	}
 }
+
+// FuzzParseName: record names come from card and NAS listings, which others can write to. A name
+// is either refused or parsed into a generation and bucket that name the same record again.
+func FuzzParseName(f *testing.F) {
+	for _, s := range []string{"g1-1767225600-00ff.vsr", "g0-0-a.vsr", "g-1-2-3.vsr", "g99999999999999999999-1-a.vsr", "keyring-g1.json", "g1--5-a.vsr"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		gen, bucket, ok := parseName(name)
+		if !ok {
+			return
+		}
+		if gen < 0 {
+			t.Fatalf("negative generation from %q", name)
+		}
+		again, b2, ok := parseName(recordName(gen, bucket, "ab"))
+		if !ok || again != gen || !b2.Equal(bucket) {
+			t.Fatalf("%q: generation %d bucket %v do not round-trip", name, gen, bucket)
+		}
+	})
+}
