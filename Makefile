@@ -48,6 +48,8 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./camera/ ./camera/mask/
 	$(GO) test -run '^$$' -bench 'Ratio|Stdlib' -benchtime 3s ./camera/jpeg/
 	$(GO) test -run '^$$' -bench . ./sim/scene/
+	$(GO) test -run '^$$' -bench 'Seal|Open|DestroyBucket' ./camera/record/
+	$(GO) test -run '^$$' -bench . ./camera/motion/
 
 serve: build
 	$(BIN) camera serve --state ./camera-state
