@@ -21,6 +21,16 @@ import (
 // maxEvents bounds the in-memory event list.
 const maxEvents = 256
 
+// MaxRecording bounds one record: events that keep coming (a busy scene) extend a recording up to
+// this length, then the next event starts a new record, so records stay small enough to copy and
+// play back, and expire bucket by bucket.
+const MaxRecording = time.Minute
+
+// motionRetrigger is how often continuous motion raises another event: a motion event is raised when
+// motion starts, and again while it lasts only this often, so a busy scene does not flood the event
+// list with one event per frame.
+const motionRetrigger = 10 * time.Second
+
 // Event is one event the camera noticed, as GET /api/v1/events shows it. It holds no picture.
 type Event struct {
 	ID       int64     `json:"id"`
@@ -68,6 +78,9 @@ type recorder struct {
 	nextID   int64
 	full     bool
 	lastShot time.Time
+	// moving is whether the previous frame showed motion; lastMotion when a motion event was raised.
+	moving     bool
+	lastMotion time.Time
 	detector *motion.Detector
 	kick     chan struct{}
 
@@ -96,6 +109,7 @@ func newRecorder() (*recorder, error) {
 func (r *recorder) reset() {
 	r.mu.Lock()
 	r.pre, r.active, r.full, r.lastShot = nil, nil, false, time.Time{}
+	r.moving, r.lastMotion = false, time.Time{}
 	r.detector.Reset()
 	r.mu.Unlock()
 }
@@ -179,6 +193,12 @@ func (c *Camera) trigger(kind, source string, shot *capturedFrame) Event {
 		regions = c.playbackRegions(shot.at)
 	}
 	c.rec.mu.Lock()
+	if a := c.rec.active; on && a != nil && len(a.frames) > 0 && !now.Before(a.frames[0].at.Add(MaxRecording)) {
+		// The running record is as long as a record gets: this event starts the next one.
+		c.rec.mu.Unlock()
+		c.finishRecording()
+		c.rec.mu.Lock()
+	}
 	ev := c.rec.addEventLocked(Event{Time: now, Kind: kind, Source: source, Armed: on})
 	if !on {
 		out := *ev
@@ -209,6 +229,9 @@ func (c *Camera) trigger(kind, source string, shot *capturedFrame) Event {
 		r.frames = append(r.frames, *shot)
 	}
 	r.until = later(r.until, now.Add(time.Duration(s.Storage.PostEvent)))
+	if limit := r.frames[0].at.Add(MaxRecording); r.until.After(limit) {
+		r.until = limit
+	}
 	r.events = append(r.events, ev.ID)
 	ev.Recorded = true
 	due := !r.until.After(now)
@@ -468,8 +491,13 @@ func (c *Camera) captureTick(s settings.Settings, now time.Time) {
 			a.frames = append(a.frames, f)
 		}
 	}
+	raise := moved && (!r.moving || f.at.Sub(r.lastMotion) >= motionRetrigger)
+	r.moving = moved
+	if raise {
+		r.lastMotion = f.at
+	}
 	r.mu.Unlock()
-	if moved {
+	if raise {
 		c.trigger("motion", SourceVideo, &f)
 	}
 }

@@ -212,3 +212,28 @@ func TestApprovalsNeedOtherSupervisors(t *testing.T) {
 	_, err = r.cam.PlayRecording(userActor(), e.Record)
 	g.Expect(err).To(BeAssignableToTypeOf(ae), "approvals hold for an hour")
 }
+
+func TestBusyScenesMakeRecordsOfBoundedLength(t *testing.T) {
+	g := NewWithT(t)
+	r := armedRig(t)
+	_, err := r.cam.PatchSettings(adminActor(), []byte(`{"storage":{"post_event":"30s","fps":1}}`))
+	g.Expect(err).NotTo(HaveOccurred())
+	// An event every 20 s for three minutes keeps extending the recording.
+	for range 9 {
+		_, err := r.cam.TriggerEvent(userActor(), "manual", camera.SourceAPI)
+		g.Expect(err).NotTo(HaveOccurred())
+		for range 20 {
+			due := r.clk.Now().Add(time.Second)
+			g.Eventually(r.clk.Pending).Should(ContainElement(due))
+			g.Expect(r.clk.Advance(time.Second)).To(Succeed())
+		}
+	}
+	var list []camera.Recording
+	g.Eventually(func() int {
+		list, _ = r.cam.SearchRecordings(userActor(), r.clk.Now().Add(-time.Hour), r.clk.Now())
+		return len(list)
+	}).Should(BeNumerically(">=", 3), "a record ends at its maximum length and the next event starts another")
+	for _, rec := range list {
+		g.Expect(rec.End.Sub(rec.Start)).To(BeNumerically("<=", camera.MaxRecording))
+	}
+}

@@ -31,7 +31,9 @@ import (
 
 // Byte patterns a plain record carries and ciphertext must not.
 var (
-	jpegSOI      = []byte{0xFF, 0xD8, 0xFF}
+	// jpegSOI is a JPEG's start (SOI, then the APP0 marker with its "JFIF" identifier): long enough
+	// that random ciphertext does not hold it by chance (a bare FF D8 FF turns up about once in 16 MB).
+	jpegSOI      = []byte{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F'}
 	plainMetaKey = []byte(`"kind"`)
 )
 
