@@ -92,7 +92,7 @@ func encryption(s *suite) {
 
 			evidence("before the keyword", map[string]string{"file": beforeName, "sha256": beforeSum})
 			evidence("keyword set, before the reboot", map[string]string{"file": pendingName, "sha256": pendingSum})
-			evidence("after the reboot", map[string]any{"file": afterName, "cipher": string(h.Cipher), "bucket": h.Bucket, "contains FF D8 FF": false, "contains \"kind\"": false})
+			evidence("after the reboot", map[string]any{"file": afterName, "cipher": string(h.Cipher), "bucket": h.Bucket, "contains a JPEG header": false, "contains \"kind\"": false})
 			evidence("earlier records unchanged (sha256) and playable", true)
 			evidence("frames played back per record", frames)
 		})
@@ -186,7 +186,7 @@ func encryption(s *suite) {
 
 				evidence("cipher", string(cipher))
 				evidence("NAS files", sortedKeys(hashFiles(nasDir)))
-				evidence("searched for on the NAS, not found", []string{"FF D8 FF (JPEG)", "frame_count", `"kind"`, "manual", "serial " + serial})
+				evidence("searched for on the NAS, not found", []string{"a JPEG header (FF D8 FF E0 … JFIF)", "frame_count", `"kind"`, "manual", "serial " + serial})
 				evidence("records opened by the client with the keyword (frames)", opened)
 				evidence("client key derivation (argon2id) on this host", derive.Round(time.Millisecond).String())
 				evidence("wrong keyword", "refused: "+record.ErrWrongKeyword.Error())
