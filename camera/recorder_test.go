@@ -237,3 +237,27 @@ func TestBusyScenesMakeRecordsOfBoundedLength(t *testing.T) {
 		g.Expect(rec.End.Sub(rec.Start)).To(BeNumerically("<=", camera.MaxRecording))
 	}
 }
+
+func TestPreEventFramesComeFromTheBuffer(t *testing.T) {
+	g := NewWithT(t)
+	r := armedRig(t)
+	_, err := r.cam.PatchSettings(adminActor(), []byte(`{"storage":{"pre_event":"1s","fps":5}}`))
+	g.Expect(err).NotTo(HaveOccurred())
+	start := r.clk.Now()
+	// Two seconds of frames, one at a time as the recorder asks for them.
+	for range 10 {
+		due := r.clk.Now().Add(200 * time.Millisecond)
+		g.Eventually(r.clk.Pending).Should(ContainElement(due), "the recorder waits for its next frame")
+		g.Expect(r.clk.Advance(200 * time.Millisecond)).To(Succeed())
+	}
+	g.Expect(r.clk.Now().Sub(start)).To(Equal(2 * time.Second))
+	e, err := r.cam.TriggerEvent(userActor(), "manual", camera.SourceAPI)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(e.Record).NotTo(BeEmpty())
+	p, err := r.cam.PlayRecording(userActor(), e.Record)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(len(p.Frames)).To(BeNumerically(">=", 5), "a second of frames before the event, and the event's own")
+	g.Expect(len(p.Frames)).To(BeNumerically("<=", 7))
+	g.Expect(p.Frames[len(p.Frames)-1].Captured).To(Equal(r.clk.Now()))
+	g.Expect(r.clk.Now().Sub(p.Frames[0].Captured)).To(BeNumerically("<=", time.Second), "nothing older than the pre-event time")
+}

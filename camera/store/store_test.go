@@ -396,3 +396,25 @@ func FuzzParseName(f *testing.F) {
 		}
 	})
 }
+
+func TestASecondKeywordKeepsTheFirstGenerationReadable(t *testing.T) {
+	g := NewWithT(t)
+	card, dir := newMemCard(), t.TempDir()
+	s, _ := openStore(t, card, dir)
+	g.Expect(s.SetKeyword(keyword, record.AES256GCM)).To(Succeed())
+	s, _ = openStore(t, card, dir)
+	first := write(t, s, t0)
+	g.Expect(s.SetKeyword("another storage keyword", record.XTEA128)).To(Succeed())
+	s, _ = openStore(t, card, dir)
+	second := write(t, s, t0.Add(time.Minute))
+	g.Expect(first.Name).To(HavePrefix("g1-"))
+	g.Expect(second.Name).To(HavePrefix("g2-"))
+	for _, e := range []Entry{first, second} {
+		_, frames, err := s.Read(e.ID, t0.Add(time.Hour), period)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(frames).To(HaveLen(2))
+	}
+	h, err := record.ReadHeader(card.files[second.Name])
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(h.Cipher).To(Equal(record.XTEA128))
+}
