@@ -81,8 +81,8 @@ type recorder struct {
 	// moving is whether the previous frame showed motion; lastMotion when a motion event was raised.
 	moving     bool
 	lastMotion time.Time
-	detector *motion.Detector
-	kick     chan struct{}
+	detector   *motion.Detector
+	kick       chan struct{}
 
 	// enc encodes recorded frames; lastRaw/lastJPEG let an unchanged picture (a still scene, a
 	// camera at night) reuse the previous encoding instead of spending the CPU again.
