@@ -245,7 +245,10 @@ func deletionPeriods(s *suite) {
 					for where, dir := range places {
 						first := time.Time{}
 						for _, rn := range recordFiles(dir) {
-							gm.Expect(deadline(rn.Bucket, g, p).Before(now)).To(BeFalse(), "day %d: %s holds %s past its deadline", day, where, rn.Name)
+							gm.Expect(deadline(rn.Bucket, g, p).Before(now)).To(BeFalse(), func() string {
+								status := s.do(ctx, admin, "GET", "/api/v1/storage", nil)
+								return fmt.Sprintf("day %d: %s holds %s past its deadline; storage status %s", day, where, rn.Name, status)
+							})
 							if first.IsZero() || rn.Bucket.Before(first) {
 								first = rn.Bucket
 							}

@@ -64,16 +64,28 @@ func (s *Store) Sync(ctx context.Context, t Target) (int, error) {
 	for _, name := range puts {
 		data, err := s.cfg.Medium.Read(name)
 		if err != nil {
-			// Erased or shredded meanwhile, or the card is out: nothing to copy now.
+			// Erased or shredded meanwhile: nothing to copy, whatever the card said. Still held: the
+			// card is out or failing, so try again later.
 			s.mu.Lock()
-			if _, held := s.byName(name); !held {
+			_, held := s.byName(name)
+			if !held {
 				delete(s.nasPut, name)
 			}
 			s.mu.Unlock()
-			if errors.Is(err, ErrNotFound) {
+			if !held || errors.Is(err, ErrNotFound) {
 				continue
 			}
 			return done, fmt.Errorf("read %s for the NAS: %w", name, err)
+		}
+		s.mu.Lock()
+		_, held := s.byName(name)
+		s.mu.Unlock()
+		if !held {
+			// Shredded or erased between the read and now: never send it.
+			s.mu.Lock()
+			delete(s.nasPut, name)
+			s.mu.Unlock()
+			continue
 		}
 		if err := t.Put(ctx, name, data); err != nil {
 			return done, fmt.Errorf("copy %s to the NAS: %w", name, err)
