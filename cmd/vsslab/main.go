@@ -50,7 +50,7 @@ func rootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(cameraCommand(), runCommand(), decryptCommand(), versionCommand())
+	root.AddCommand(cameraCommand(), runCommand(), decryptCommand(), boardCommand(), versionCommand())
 	return root
 }
 
