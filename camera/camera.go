@@ -74,6 +74,10 @@ type Config struct {
 	Card store.Medium
 	// MotionInput is the motion input line (a GPIO pin); a rising edge is an event. nil when absent.
 	MotionInput gpio.PinIn
+	// MicEnable, DebugEnable and LED are the camera's output lines on a board; each may be nil. The
+	// camera drives MicEnable from microphone.enabled and DebugEnable from debug.enabled; LED shows
+	// notification patterns.
+	MicEnable, DebugEnable, LED gpio.PinOut
 	// KDF are the argon2id costs for keyrings made from a storage keyword; zero means the camera's
 	// default (record.DefaultKDF). Tests pass cheap ones.
 	KDF record.KDFParams
@@ -268,6 +272,7 @@ func (c *Camera) boot() error {
 			return fmt.Errorf("move to the home view: %w", err)
 		}
 	}
+	c.driveLines(s)
 	c.mu.Lock()
 	c.halted = nil
 	c.settings = s

@@ -163,5 +163,6 @@ func (c *Camera) applySettingsLocked(next settings.Settings) error {
 		return err
 	}
 	c.settings = next
+	c.driveLines(next)
 	return nil
 }

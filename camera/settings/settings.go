@@ -30,6 +30,7 @@ type Settings struct {
 	Image       Image       `json:"image"`
 	Storage     Storage     `json:"storage"`
 	Playback    Playback    `json:"playback"`
+	Debug       Debug       `json:"debug"`
 	// Masks are the obscured image areas (MASK-1..3); on the move model, privacy zones fixed in
 	// scene coordinates (MASK-4).
 	Masks []mask.Mask `json:"masks"`
@@ -47,6 +48,12 @@ type Arming struct {
 	Storage       bool `json:"storage"`
 	Actions       bool `json:"actions"`
 	Notifications bool `json:"notifications"`
+}
+
+// Debug is the board's debug access (a UART console): off in factory state, and only an admin may
+// switch it on (NET-2). On a board it drives the debug-enable line.
+type Debug struct {
+	Enabled bool `json:"enabled"`
 }
 
 // Events chooses what raises an event besides the API: the video motion detector and the motion input
