@@ -1,0 +1,100 @@
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+)
+
+// MQTTConfig is a network-message channel: an MQTT publish (QoS 1) of the same JSON body as HTTP.
+type MQTTConfig struct {
+	Host         string `json:"host"`
+	Port         int    `json:"port"`
+	Topic        string `json:"topic"`
+	Username     string `json:"username,omitempty"`
+	Password     string `json:"password,omitempty"`
+	IncludeImage bool   `json:"include_image,omitempty"`
+}
+
+// MQTT publishes each message with QoS 1, so Send returns only once the broker has the message.
+type MQTT struct {
+	cfg MQTTConfig
+}
+
+// NewMQTT checks cfg and returns the channel.
+func NewMQTT(cfg MQTTConfig) (*MQTT, error) {
+	if cfg.Host == "" {
+		return nil, errors.New("mqtt: host is required")
+	}
+	if cfg.Port <= 0 || cfg.Port > 65535 {
+		return nil, fmt.Errorf("mqtt: port %d out of range", cfg.Port)
+	}
+	if err := validTopic(cfg.Topic); err != nil {
+		return nil, fmt.Errorf("mqtt: topic: %w", err)
+	}
+	return &MQTT{cfg: cfg}, nil
+}
+
+// validTopic accepts a publish topic: non-empty, no wildcards, no NUL.
+func validTopic(t string) error {
+	if t == "" {
+		return errors.New("empty")
+	}
+	if strings.ContainsAny(t, "+#\x00") {
+		return errors.New("wildcards and NUL are not allowed in a publish topic")
+	}
+	return nil
+}
+
+// Kind returns "mqtt".
+func (q *MQTT) Kind() string { return "mqtt" }
+
+// Send connects, publishes m with QoS 1 and disconnects. A connection per message keeps a camera
+// with rare faults from holding a broker session open for months.
+func (q *MQTT) Send(ctx context.Context, m Message) error {
+	body, err := json.Marshal(NewPayload(m, q.cfg.IncludeImage))
+	if err != nil {
+		return fmt.Errorf("mqtt: encode: %w", err)
+	}
+	id := make([]byte, 6)
+	if _, err := rand.Read(id); err != nil {
+		return fmt.Errorf("mqtt: client id: %w", err)
+	}
+	broker := "tcp://" + net.JoinHostPort(q.cfg.Host, strconv.Itoa(q.cfg.Port))
+	opts := mqtt.NewClientOptions().
+		AddBroker(broker).
+		SetClientID("vsslab-" + hex.EncodeToString(id)).
+		SetAutoReconnect(false).
+		SetConnectRetry(false).
+		SetConnectTimeout(30 * time.Second)
+	if q.cfg.Username != "" {
+		opts.SetUsername(q.cfg.Username).SetPassword(q.cfg.Password)
+	}
+	c := mqtt.NewClient(opts)
+	if err := waitToken(ctx, c.Connect()); err != nil {
+		return fmt.Errorf("mqtt: connect %s: %w", broker, err)
+	}
+	defer c.Disconnect(250)
+	if err := waitToken(ctx, c.Publish(q.cfg.Topic, 1, false, body)); err != nil {
+		return fmt.Errorf("mqtt: publish to %s: %w", q.cfg.Topic, err)
+	}
+	return nil
+}
+
+func waitToken(ctx context.Context, t mqtt.Token) error {
+	select {
+	case <-t.Done():
+		return t.Error()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
