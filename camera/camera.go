@@ -25,6 +25,7 @@ import (
 
 	"vsslab/camera/audit"
 	"vsslab/camera/clock"
+	"vsslab/camera/notify"
 	"vsslab/camera/ptz"
 	"vsslab/camera/record"
 	"vsslab/camera/settings"
@@ -78,6 +79,8 @@ type Config struct {
 	// camera drives MicEnable from microphone.enabled and DebugEnable from debug.enabled; LED shows
 	// notification patterns.
 	MicEnable, DebugEnable, LED gpio.PinOut
+	// Speaker is the camera's loudspeaker, for audio notifications; nil on a camera without one.
+	Speaker notify.Speaker
 	// KDF are the argon2id costs for keyrings made from a storage keyword; zero means the camera's
 	// default (record.DefaultKDF). Tests pass cheap ones.
 	KDF record.KDFParams
@@ -114,6 +117,9 @@ type Camera struct {
 	nasKick     chan struct{}
 	janitorKick chan struct{}
 	nasState    nasState
+	// Storage failure monitoring and the notification channels.
+	mon   *monitor
+	notif notifier
 	// size is the sensor's frame size, read at start.
 	size image.Point
 	// onPrivacy are called when privacy mode switches on, to end running streams.
@@ -153,7 +159,8 @@ func New(cfg Config) (*Camera, error) {
 		return nil, fmt.Errorf("new camera: %w", err)
 	}
 	c := &Camera{cfg: cfg, dir: dir, audit: log, hub: newHub(), stop: make(chan struct{}), done: make(chan struct{}),
-		nasKick: make(chan struct{}, 1), janitorKick: make(chan struct{}, 1)}
+		nasKick: make(chan struct{}, 1), janitorKick: make(chan struct{}, 1), mon: newMonitor()}
+	c.loadMonitorLog()
 	if c.rec, err = newRecorder(); err != nil {
 		return nil, fmt.Errorf("new camera: %w", err)
 	}
@@ -181,7 +188,8 @@ func New(cfg Config) (*Camera, error) {
 		defer close(c.done)
 		c.produce(c.stop)
 	}()
-	c.wg.Add(3)
+	c.wg.Add(4)
+	go func() { defer c.wg.Done(); c.monitorLoop(c.stop) }()
 	go func() { defer c.wg.Done(); c.recordLoop(c.stop) }()
 	go func() { defer c.wg.Done(); c.janitor(c.stop) }()
 	go func() { defer c.wg.Done(); c.nasWorker(c.stop) }()
@@ -200,6 +208,12 @@ func (c *Camera) Close() error {
 		close(c.stop)
 		<-c.done
 		c.wg.Wait()
+		c.notif.mu.Lock()
+		if c.notif.d != nil {
+			_ = c.notif.d.Close()
+			c.notif.d = nil
+		}
+		c.notif.mu.Unlock()
 		c.hub.closeAll()
 		err = c.audit.Close()
 	})
@@ -284,6 +298,11 @@ func (c *Camera) boot() error {
 	c.store = st
 	c.approvals = map[approvalKey][]approval{}
 	c.mu.Unlock()
+	c.startNotifier(s)
+	c.mon.mu.Lock()
+	c.mon.due, c.mon.failing = map[string]time.Time{}, map[string]bool{}
+	c.mon.mu.Unlock()
+	c.mon.wake()
 	c.rec.wake()
 	c.kickJanitor()
 	c.kickNAS()

@@ -13,6 +13,7 @@ import (
 
 	"vsslab/camera/mask"
 	"vsslab/camera/motion"
+	"vsslab/camera/notify"
 	"vsslab/camera/record"
 	"vsslab/camera/settings"
 	"vsslab/camera/store"
@@ -173,6 +174,15 @@ func (c *Camera) TriggerEvent(who Actor, kind, source string) (Event, error) {
 	return e, nil
 }
 
+// notifyEvent sends an event to the channels that take events, but only while the general arming and
+// the notification arming are both on (PBD-2).
+func (c *Camera) notifyEvent(s settings.Settings, kind, source string, at time.Time) {
+	if !s.Arming.General || !s.Arming.Notifications {
+		return
+	}
+	c.sendNotification(kind, "event from "+source, at)
+}
+
 // armed tells whether events are recorded now (PBD-2: general and storage arming both on).
 func armed(s settings.Settings) bool { return s.Arming.General && s.Arming.Storage }
 
@@ -203,12 +213,15 @@ func (c *Camera) trigger(kind, source string, shot *capturedFrame) Event {
 	if !on {
 		out := *ev
 		c.rec.mu.Unlock()
+		c.notifyEvent(s, kind, source, now)
 		return out
 	}
 	if shot == nil {
 		ev.Error = "the picture could not be taken"
 		out := *ev
 		c.rec.mu.Unlock()
+		c.mon.countEvent(true, ev.Error)
+		c.notifyEvent(s, kind, source, now)
 		return out
 	}
 	r := c.rec.active
@@ -240,6 +253,7 @@ func (c *Camera) trigger(kind, source string, shot *capturedFrame) Event {
 		c.finishRecording()
 	}
 	c.rec.wake()
+	c.notifyEvent(s, kind, source, now)
 	c.rec.mu.Lock()
 	out := *c.rec.eventLocked(ev.ID)
 	c.rec.mu.Unlock()
@@ -387,6 +401,13 @@ func (c *Camera) finishRecording() {
 			}
 		}
 	}
+	for range rec.events {
+		if err != nil {
+			c.mon.countEvent(true, err.Error())
+		} else {
+			c.mon.countEvent(false, "")
+		}
+	}
 	raise := false
 	switch {
 	case errors.Is(err, store.ErrFull):
@@ -402,6 +423,8 @@ func (c *Camera) finishRecording() {
 		r.mu.Lock()
 		r.addEventLocked(Event{Time: c.cfg.Clock.Now(), Kind: "storage_full", Source: SourceCamera})
 		r.mu.Unlock()
+		// A safeguard of the camera: it goes to every channel configured for it, armed or not.
+		c.sendNotification(notify.KindStorageFull, "the card is full: recording stopped, nothing was deleted", c.cfg.Clock.Now())
 	}
 	if err == nil {
 		c.kickJanitor()

@@ -39,7 +39,7 @@ func (c *Camera) Settings() (settings.Settings, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.withStorageStatus(c.settings, c.store), nil
+	return c.withStorageStatus(c.settings, c.store).Redacted(), nil
 }
 
 // SettingsResult is the outcome of a patch.
@@ -66,7 +66,15 @@ func (c *Camera) PatchSettings(who Actor, patch []byte) (SettingsResult, error) 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cur := c.withStorageStatus(c.settings, c.store)
-	next, changes, err := settings.Apply(cur, patch)
+	next, _, err := settings.Apply(cur, patch)
+	if err != nil {
+		return SettingsResult{}, err
+	}
+	// A patch replaces the channel list whole; secrets it leaves out are kept (they are never
+	// read back, so a client cannot send them again). What changed is judged, and audited, without
+	// the secrets.
+	next.Notify.Channels = cur.Notify.Channels.Merge(next.Notify.Channels)
+	changes, err := settings.Diff(cur.Redacted(), next.Redacted())
 	if err != nil {
 		return SettingsResult{}, err
 	}
@@ -130,9 +138,11 @@ func (c *Camera) PatchSettings(who Actor, patch []byte) (SettingsResult, error) 
 		c.record(who, "settings.change", ch.Key, "ok", map[string]string{"old": ch.Old, "new": ch.New, "persisted": fmt.Sprint(p.Persisted)})
 	}
 	c.rec.wake()
+	c.mon.wake()
 	c.kickNAS()
 	c.kickJanitor()
-	return SettingsResult{Settings: c.withStorageStatus(next, c.store), Changed: changed, Persistence: p}, nil
+	c.notifyChanged(prev, next)
+	return SettingsResult{Settings: c.withStorageStatus(next, c.store).Redacted(), Changed: changed, Persistence: p}, nil
 }
 
 // ErrDisabled is returned for a function that is switched off in the settings.

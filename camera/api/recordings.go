@@ -167,3 +167,21 @@ func failRecording(w http.ResponseWriter, err error) bool {
 	}
 	return true
 }
+
+func (h *Handler) monitorLog(w http.ResponseWriter, r *http.Request, c *call) {
+	log, err := h.cam.MonitorLog()
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": log})
+}
+
+func (h *Handler) notifyLog(w http.ResponseWriter, r *http.Request, c *call) {
+	log, err := h.cam.Deliveries()
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": log})
+}

@@ -64,6 +64,8 @@ func routes() []route {
 		{http.MethodPost, "/api/v1/events", user, (*Handler).postEvent},
 		{http.MethodGet, "/api/v1/events", user, (*Handler).listEvents},
 		{http.MethodGet, "/api/v1/storage", admin, (*Handler).storage},
+		{http.MethodGet, "/api/v1/monitor/log", admin, (*Handler).monitorLog},
+		{http.MethodGet, "/api/v1/notify/log", admin, (*Handler).notifyLog},
 		{http.MethodPut, "/api/v1/users/{name}/rights", admin, (*Handler).setRights},
 		{http.MethodGet, "/api/v1/ptz", user, (*Handler).getPTZ},
 		{http.MethodPut, "/api/v1/ptz", user, (*Handler).putPTZ},

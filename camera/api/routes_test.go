@@ -24,6 +24,8 @@ var permissionTable = map[string]access{
 	"POST /api/v1/events":                    user,
 	"GET /api/v1/events":                     user,
 	"GET /api/v1/storage":                    admin,
+	"GET /api/v1/monitor/log":                admin,
+	"GET /api/v1/notify/log":                 admin,
 	"PUT /api/v1/users/{name}/rights":        admin,
 	"GET /api/v1/ptz":                        user, // not yet in docs/api.md
 	"PUT /api/v1/ptz":                        user, // not yet in docs/api.md

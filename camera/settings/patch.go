@@ -23,7 +23,7 @@ type Change struct {
 // settings"). Storage (keyword, cipher, deletion period, NAS) and playback rights decide who can see
 // recordings and for how long, so they are security settings too. Everything else is image and event
 // setup, which a user may change.
-var securityPrefixes = [...]string{"access.", "auth.", "microphone.", "update_check.", "apps.", "storage.", "playback.", "debug."}
+var securityPrefixes = [...]string{"access.", "auth.", "microphone.", "update_check.", "apps.", "storage.", "playback.", "debug.", "monitor.", "notify."}
 
 // IsSecurity tells whether key is a security setting, which only an admin may change.
 func IsSecurity(key string) bool {

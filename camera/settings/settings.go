@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"vsslab/camera/mask"
+	"vsslab/camera/notify"
 )
 
 // Settings is the whole configuration. Its JSON form is what GET /api/v1/settings returns and what a
@@ -31,6 +32,8 @@ type Settings struct {
 	Storage     Storage     `json:"storage"`
 	Playback    Playback    `json:"playback"`
 	Debug       Debug       `json:"debug"`
+	Monitor     Monitor     `json:"monitor"`
+	Notify      Notify      `json:"notify"`
 	// Masks are the obscured image areas (MASK-1..3); on the move model, privacy zones fixed in
 	// scene coordinates (MASK-4).
 	Masks []mask.Mask `json:"masks"`
@@ -48,6 +51,31 @@ type Arming struct {
 	Storage       bool `json:"storage"`
 	Actions       bool `json:"actions"`
 	Notifications bool `json:"notifications"`
+}
+
+// Monitor is storage failure monitoring (MON-1, WP 2.1.3 e): background tests, each on its own
+// interval, whose results go to the camera's monitoring log; a discrepancy raises storage_failure.
+type Monitor struct {
+	// StorageAvailable checks that the card is present and writable.
+	StorageAvailable MonitorTest `json:"storage_available"`
+	// Transfer checks that the NAS is reachable and that what is sent there reads back.
+	Transfer MonitorTest `json:"transfer"`
+	// EventsRecorded checks that every event while storage was armed produced a record.
+	EventsRecorded MonitorTest `json:"events_recorded"`
+	// TransferTimeout bounds the transfer test: a NAS slower than this counts as failing.
+	TransferTimeout Duration `json:"transfer_timeout"`
+}
+
+// MonitorTest is one background test.
+type MonitorTest struct {
+	Enabled  bool     `json:"enabled"`
+	Interval Duration `json:"interval"`
+}
+
+// Notify holds the notification channels (MON-2). Their secrets are write-only: GET shows
+// password_set / token_set, and a patch that leaves a secret out keeps the stored one.
+type Notify struct {
+	Channels notify.Config `json:"channels"`
 }
 
 // Debug is the board's debug access (a UART console): off in factory state, and only an admin may
@@ -171,6 +199,13 @@ func Defaults() Settings {
 		}},
 		Image:  Image{Brightness: 50, Contrast: 50, Saturation: 50},
 		Events: Events{VideoMotion: true, MotionInput: true},
+		Monitor: Monitor{
+			StorageAvailable: MonitorTest{Interval: Duration(time.Minute)},
+			Transfer:         MonitorTest{Interval: Duration(5 * time.Minute)},
+			EventsRecorded:   MonitorTest{Interval: Duration(time.Minute)},
+			TransferTimeout:  Duration(5 * time.Second),
+		},
+		Notify: Notify{Channels: notify.Config{}},
 		Storage: Storage{
 			// The camera's key bucket length (camera/store.BucketLength); read-only.
 			ShredGranularity: Duration(time.Hour),
@@ -238,6 +273,19 @@ func (s Settings) Validate() error {
 	}
 	if err := s.Playback.validate(); err != nil {
 		return err
+	}
+	if err := s.Monitor.validate(); err != nil {
+		return err
+	}
+	if s.Notify.Channels == nil {
+		return bad("notify.channels", "must be a list (use [] for none)")
+	}
+	if err := s.Notify.Channels.Validate(); err != nil {
+		key, msg, ok := strings.Cut(err.Error(), ": ")
+		if !ok || !strings.HasPrefix(key, "notify.channels") {
+			key, msg = "notify.channels", err.Error()
+		}
+		return bad(key, msg)
 	}
 	if s.UpdateCheck.Enabled && s.UpdateCheck.URL == "" {
 		return bad("update_check.enabled", "needs update_check.url to be set")
@@ -318,4 +366,26 @@ func (p Playback) validate() error {
 		}
 	}
 	return nil
+}
+
+func (m Monitor) validate() error {
+	bad := func(key, msg string) error {
+		return &FieldError{Code: "invalid_value", Key: "monitor." + key, Message: msg}
+	}
+	for key, t := range map[string]MonitorTest{"storage_available": m.StorageAvailable, "transfer": m.Transfer, "events_recorded": m.EventsRecorded} {
+		if d := time.Duration(t.Interval); d < 10*time.Second || d > 24*time.Hour {
+			return bad(key+".interval", "must be between 10s and 24h")
+		}
+	}
+	if d := time.Duration(m.TransferTimeout); d < 100*time.Millisecond || d > time.Minute {
+		return bad("transfer_timeout", "must be between 100ms and 1m")
+	}
+	return nil
+}
+
+// Redacted returns s without the secrets it holds (notification passwords and tokens): what GET
+// shows and what the audit log records.
+func (s Settings) Redacted() Settings {
+	s.Notify.Channels = s.Notify.Channels.Redacted()
+	return s
 }
