@@ -121,27 +121,16 @@ func (c *Camera) loadMonitorLog() {
 }
 
 // logResult appends a result to the log and, when a test changes between ok and failing, raises
-// storage_failure or storage_recovered and notifies.
+// storage_failure or storage_recovered and notifies. The event and the audit entry come first, so
+// whoever sees the log entry also finds them.
 func (c *Camera) logResult(test, result, detail string) {
 	now := c.cfg.Clock.Now()
-	e := MonitorEntry{Time: now, Test: test, Result: result, Detail: detail}
 	m := c.mon
 	m.mu.Lock()
-	m.log = append(m.log, e)
-	trimmed := false
-	if len(m.log) > maxMonitorLog {
-		m.log = m.log[len(m.log)-maxMonitorLog:]
-		trimmed = true
-	}
 	was := m.failing[test]
 	failing := result == ResultFail
 	m.failing[test] = failing
-	var all []MonitorEntry
-	if trimmed {
-		all = append(all, m.log...)
-	}
 	m.mu.Unlock()
-	c.persistMonitorLog(e, all)
 	kind := ""
 	switch {
 	case failing && !was:
@@ -149,14 +138,23 @@ func (c *Camera) logResult(test, result, detail string) {
 	case !failing && was:
 		kind = notify.KindStorageRecovered
 	}
-	if kind == "" {
-		return
+	if kind != "" {
+		c.record(system(), "monitor."+kind, test, "ok", map[string]string{"detail": detail})
+		c.rec.mu.Lock()
+		c.rec.addEventLocked(Event{Time: now, Kind: kind, Source: SourceCamera, Error: detail})
+		c.rec.mu.Unlock()
+		c.sendNotification(kind, test+": "+detail, now)
 	}
-	c.record(system(), "monitor."+kind, test, "ok", map[string]string{"detail": detail})
-	c.rec.mu.Lock()
-	c.rec.addEventLocked(Event{Time: now, Kind: kind, Source: SourceCamera, Error: detail})
-	c.rec.mu.Unlock()
-	c.sendNotification(kind, test+": "+detail, now)
+	e := MonitorEntry{Time: now, Test: test, Result: result, Detail: detail}
+	m.mu.Lock()
+	m.log = append(m.log, e)
+	var all []MonitorEntry
+	if len(m.log) > maxMonitorLog {
+		m.log = m.log[len(m.log)-maxMonitorLog:]
+		all = append(all, m.log...)
+	}
+	m.mu.Unlock()
+	c.persistMonitorLog(e, all)
 }
 
 // persistMonitorLog appends e to the log file, or rewrites it whole (all) after trimming.
