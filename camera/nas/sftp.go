@@ -42,11 +42,13 @@ type session struct {
 	deadOnce sync.Once
 }
 
-// kill closes the connection; calls in flight on it fail at once.
+// kill closes the connection; calls in flight on it fail at once. The SSH connection goes first:
+// closing the SFTP client first would wait for a slow or silent server to acknowledge the end of
+// the session, and hold the caller past its deadline.
 func (s *session) kill() {
 	s.deadOnce.Do(func() { close(s.dead) })
-	_ = s.sftp.Close()
 	_ = s.ssh.Close()
+	_ = s.sftp.Close()
 }
 
 func (s *session) alive() bool {
