@@ -209,11 +209,19 @@ func (c *Camera) Close() error {
 		<-c.done
 		c.wg.Wait()
 		c.notif.mu.Lock()
-		if c.notif.d != nil {
-			_ = c.notif.d.Close()
-			c.notif.d = nil
-		}
+		d := c.notif.d
+		c.notif.d = nil
 		c.notif.mu.Unlock()
+		if d != nil {
+			// Deliveries see their contexts end; a telephone call's SIP transaction may still take
+			// its protocol time-out to wind down, which a power cycle does not wait for.
+			closed := make(chan struct{})
+			go func() { _ = d.Close(); close(closed) }()
+			select {
+			case <-closed:
+			case <-time.After(2 * time.Second):
+			}
+		}
 		c.hub.closeAll()
 		err = c.audit.Close()
 	})

@@ -14,6 +14,7 @@ import (
 
 	"periph.io/x/conn/v3/gpio"
 
+	"vsslab/camera/clock"
 	"vsslab/camera/nas"
 	"vsslab/camera/notify"
 	"vsslab/camera/settings"
@@ -280,7 +281,7 @@ func (c *Camera) testTransfer(s settings.Settings) (string, string) {
 	defer cancel()
 	t, err := c.openNAS(ctx, s.Storage)
 	if err != nil {
-		return ResultFail, "NAS unreachable: " + nasReason(err, ctx)
+		return ResultFail, "NAS " + nasReason(err, ctx)
 	}
 	defer func() { _ = t.Close() }()
 	probe := make([]byte, 4096)
@@ -318,8 +319,10 @@ func nasReason(err error, ctx context.Context) string {
 		return "too slow (no answer within the transfer timeout): " + err.Error()
 	case errors.Is(err, nas.ErrAuth):
 		return "login refused: " + err.Error()
+	case errors.Is(err, nas.ErrUnreachable):
+		return "unreachable: " + err.Error()
 	}
-	return err.Error()
+	return "failed: " + err.Error()
 }
 
 // testEvents checks that every event while storage was armed since the last run produced a record.
@@ -354,9 +357,10 @@ func (c *Camera) notifyChanged(prev, next settings.Settings) {
 // startNotifier builds the dispatcher from the channels in s (replacing a running one).
 func (c *Camera) startNotifier(s settings.Settings) {
 	routes, err := s.Notify.Channels.Routes(notify.Deps{
-		Clock:   c.cfg.Clock,
-		Pin:     c.linePin,
-		Speaker: c.cfg.Speaker,
+		Clock:      c.cfg.Clock,
+		MediaClock: clock.System{},
+		Pin:        c.linePin,
+		Speaker:    c.cfg.Speaker,
 	})
 	var d *notify.Dispatcher
 	if err == nil && len(routes) > 0 {

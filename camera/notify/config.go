@@ -218,6 +218,9 @@ func (cfg Config) Merge(patch Config) Config {
 // Deps are what channels need from the camera besides their settings.
 type Deps struct {
 	Clock Clock
+	// MediaClock paces audio sent over the network (a telephone call's RTP): the far end listens
+	// in real time whatever clock the camera runs on, so it is the wall clock; nil means Clock.
+	MediaClock Clock
 	// Pin returns the GPIO line of the given name, for LED channels.
 	Pin func(line string) (gpio.PinOut, error)
 	// Speaker is the camera's loudspeaker, for audio channels.
@@ -329,7 +332,11 @@ func (c ChannelConfig) build(deps Deps) (Channel, error) {
 		if err := req("uri", c.URI); err != nil {
 			return nil, err
 		}
-		ch, err := NewSIP(SIPConfig{URI: c.URI, Repeat: c.Repeat, RingSeconds: c.RingSeconds}, deps.Clock)
+		media := deps.MediaClock
+		if media == nil {
+			media = deps.Clock
+		}
+		ch, err := NewSIP(SIPConfig{URI: c.URI, Repeat: c.Repeat, RingSeconds: c.RingSeconds}, media)
 		return ch, fieldFromMessage(err, "uri", "repeat", "ring_seconds")
 	case "led":
 		if err := req("line", c.Line); err != nil {
