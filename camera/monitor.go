@@ -249,7 +249,7 @@ func monitorTests(m settings.Monitor) []monitorTest {
 }
 
 // testStorage writes a probe file to the card, reads it back and removes it.
-func (c *Camera) testStorage(settings.Settings) (string, string) {
+func (c *Camera) testStorage(s settings.Settings) (string, string) {
 	if c.cfg.Card == nil {
 		return ResultFail, "no card slot"
 	}
@@ -257,16 +257,22 @@ func (c *Camera) testStorage(settings.Settings) (string, string) {
 	if _, err := io.ReadFull(rand.Reader, probe); err != nil {
 		return ResultFail, "no randomness for the probe: " + err.Error()
 	}
+	// A card that answers, but slowly, fails too: it would drop frames and miss events. Its speed is
+	// measured on the wall clock, since the medium's latency is physical.
+	started := time.Now()
 	if err := c.cfg.Card.Write(probeName, probe); err != nil {
 		return ResultFail, "card not writable: " + err.Error()
 	}
 	back, err := c.cfg.Card.Read(probeName)
+	took := time.Since(started)
 	_ = c.cfg.Card.Remove(probeName)
 	switch {
 	case err != nil:
 		return ResultFail, "card not readable: " + err.Error()
 	case !bytes.Equal(back, probe):
 		return ResultFail, "card returned other bytes than were written"
+	case took > time.Duration(s.Monitor.CardTimeout):
+		return ResultFail, fmt.Sprintf("card too slow: writing and reading 4 KiB took %v, more than %v", took.Round(time.Millisecond), time.Duration(s.Monitor.CardTimeout))
 	}
 	return ResultOK, "card present and writable"
 }

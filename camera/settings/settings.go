@@ -64,6 +64,8 @@ type Monitor struct {
 	EventsRecorded MonitorTest `json:"events_recorded"`
 	// TransferTimeout bounds the transfer test: a NAS slower than this counts as failing.
 	TransferTimeout Duration `json:"transfer_timeout"`
+	// CardTimeout bounds the storage test's write and read-back: a slower card counts as failing.
+	CardTimeout Duration `json:"card_timeout"`
 }
 
 // MonitorTest is one background test.
@@ -204,6 +206,7 @@ func Defaults() Settings {
 			Transfer:         MonitorTest{Interval: Duration(5 * time.Minute)},
 			EventsRecorded:   MonitorTest{Interval: Duration(time.Minute)},
 			TransferTimeout:  Duration(5 * time.Second),
+			CardTimeout:      Duration(2 * time.Second),
 		},
 		Notify: Notify{Channels: notify.Config{}},
 		Storage: Storage{
@@ -379,6 +382,9 @@ func (m Monitor) validate() error {
 	}
 	if d := time.Duration(m.TransferTimeout); d < 100*time.Millisecond || d > time.Minute {
 		return bad("transfer_timeout", "must be between 100ms and 1m")
+	}
+	if d := time.Duration(m.CardTimeout); d < 100*time.Millisecond || d > time.Minute {
+		return bad("card_timeout", "must be between 100ms and 1m")
 	}
 	return nil
 }

@@ -69,7 +69,8 @@ type Card struct {
 	sizes      map[string]int64
 	ejected    bool
 	failWrites int
-	tearAt     int // < 0: no tear armed
+	tearAt     int           // < 0: no tear armed
+	latency    time.Duration // a worn or slow card: each write takes this long, in wall time
 }
 
 // New returns a card backed by dir, which is created with mode 0700 if missing. Files already in dir
@@ -143,6 +144,11 @@ func (c *Card) Write(name string, data []byte) error {
 	if c.failWrites > 0 {
 		c.failWrites--
 		return fmt.Errorf("write card file %q: injected fault: %w", name, ErrWrite)
+	}
+	if c.latency > 0 {
+		// A slow medium is slow in real time: a camera measures its writes with a stopwatch, not
+		// with the scenario's virtual clock. Writes are serialised, as on a real card.
+		time.Sleep(c.latency)
 	}
 	if c.tearAt >= 0 {
 		at := min(c.tearAt, len(data))

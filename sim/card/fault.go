@@ -1,5 +1,7 @@
 package card
 
+import "time"
+
 // Eject simulates pulling the card: every operation that can fail returns ErrRemoved until Insert.
 // The files stay on the medium. Armed faults stay armed.
 func (c *Card) Eject() {
@@ -49,4 +51,13 @@ func (c *Card) Heal() {
 	defer c.mu.Unlock()
 	c.failWrites = 0
 	c.tearAt = -1
+	c.latency = 0
+}
+
+// SetLatency makes every write that reaches the medium take d of wall time (0 restores a fast
+// card): a worn or failing card, which the camera's monitoring must notice (MON-1). Heal clears it.
+func (c *Card) SetLatency(d time.Duration) {
+	c.mu.Lock()
+	c.latency = max(d, 0)
+	c.mu.Unlock()
 }

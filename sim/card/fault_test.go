@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 )
@@ -133,4 +134,22 @@ func TestHealDisarmsFaultsButNotEjectionOrCapacity(t *testing.T) {
 	g.Expect(c.Read("a")).To(Equal([]byte("abc")), "no tear left")
 	c.FailWrites(0)
 	g.Expect(c.Write("b", []byte("b"))).To(Succeed())
+}
+
+func TestSetLatencySlowsWritesUntilHealed(t *testing.T) {
+	c, _ := newCard(t, 1<<20)
+	c.SetLatency(50 * time.Millisecond)
+	start := time.Now()
+	if err := c.Write("a.vsr", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < 50*time.Millisecond {
+		t.Fatalf("a slow card wrote in %v", took)
+	}
+	// An hour-long write would stall the test: Heal must have cleared it.
+	c.SetLatency(time.Hour)
+	c.Heal()
+	if err := c.Write("b.vsr", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
 }
