@@ -14,17 +14,21 @@ build:
 	$(GO) build -o $(BIN) ./cmd/vsslab
 
 # The main job: every suite against the embedded simulated camera, the fixed model in ./report/ and
-# the PTZ model in ./report/move/. A failed requirement in either fails the target (after both ran).
+# the PTZ model in ./report/move/, then the fixed model on the virtual board (hil-sim, with the bench
+# specs) in ./report/hil-sim/. A failed requirement in any fails the target (after all ran).
 run: build
 	@status=0; \
 	$(BIN) run --target sim --model iot --seed $(SEED) --out $(OUT) || status=$$?; \
 	$(BIN) run --target sim --model move --seed $(SEED) --out $(OUT)/move || status=$$?; \
+	$(BIN) run --target hil-sim --model iot --seed $(SEED) --out $(OUT)/hil-sim || status=$$?; \
 	exit $$status
 
-# Every test: formatting, vet, unit tests beside the code, and the scenario suites on both models.
+# Every test: formatting, vet, unit tests beside the code, the scenario suites on both models, and the
+# parity run on the virtual board (hil-sim, iot) without the slow-labelled spec, to keep CI time down.
 test: fmt-check vet
 	$(GO) test -count=1 ./...
 	VSSLAB_MODEL=move $(GO) test -count=1 ./scenarios/
+	VSSLAB_TARGET=hil-sim $(GO) test -count=1 ./scenarios/ -ginkgo.label-filter='!slow'
 
 vet:
 	$(GO) vet ./...

@@ -11,8 +11,9 @@ import (
 )
 
 // TestScenarios runs every suite against the in-process simulated camera, exactly as `vsslab run`
-// does. Ginkgo's flags work as usual (-ginkgo.label-filter, -ginkgo.v); VSSLAB_MODEL picks the model
-// and VSSLAB_SEED the seed.
+// does. Ginkgo's flags work as usual (-ginkgo.label-filter, -ginkgo.v); VSSLAB_MODEL picks the model,
+// VSSLAB_SEED the seed, VSSLAB_TARGET the target (sim, or hil-sim: the same camera on the virtual
+// board) and VSSLAB_BOARD the hil-sim board's profile.
 func TestScenarios(t *testing.T) {
 	model := os.Getenv("VSSLAB_MODEL")
 	if model == "" {
@@ -26,14 +27,14 @@ func TestScenarios(t *testing.T) {
 		}
 		seed = n
 	}
-	sim, err := target.NewSim(t.TempDir(), model, seed)
+	tgt, err := target.Open(os.Getenv("VSSLAB_TARGET"), os.Getenv("VSSLAB_BOARD"), t.TempDir(), model, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sim.Close()
+	defer tgt.Close()
 	suiteCfg, reporterCfg := GinkgoConfiguration()
 	suiteCfg.RandomSeed = seed
-	if _, err := Run(t, Env{Target: sim, Model: model}, suiteCfg, reporterCfg, Hooks{}); err != nil {
+	if _, err := Run(t, Env{Target: tgt, Model: model}, suiteCfg, reporterCfg, Hooks{}); err != nil {
 		t.Fatal(err)
 	}
 }

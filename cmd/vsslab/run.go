@@ -35,7 +35,8 @@ Exit code: 0 when nothing failed, 1 when a requirement failed, 2 on a usage or i
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Target, "target", "sim", "camera under test: sim (the in-process reference camera on the simulated world)")
+	f.StringVar(&o.Target, "target", "sim", "camera under test: sim (the in-process reference camera on the simulated world), hil-sim (the same camera on the virtual board) or hil:FILE (a bench; not implemented yet)")
+	f.StringVar(&o.Board, "board", "", "hil-sim's board profile, a FILE or an embedded NAME (default sim-ov5640)")
 	f.StringVar(&o.Model, "model", "iot", "camera model: iot or move")
 	f.StringVar(&o.LabelFilter, "label-filter", "", `select specs by requirement ID or area, e.g. "AUTH-1 || PBD-2"`)
 	f.StringVar(&o.OutDir, "out", "report", "directory for the report files")

@@ -210,6 +210,30 @@ func (d *Dev) SetTestPattern(p Pattern) error {
 	return d.write(RegTestPattern, uint8(p))
 }
 
+// Output size limits SetOutputSize accepts: the ISP scales the sensor window down (never up), and a
+// frame must keep whole 2×2 chroma blocks.
+const (
+	MinOutputSize = 16
+)
+
+// SetOutputSize makes the chip put out w×h frames from the mode's sensor window, scaled by the ISP
+// (scaling is on in ISP CONTROL 01 after reset). A smaller picture than the mode's 1280×720 costs the
+// camera a quarter of the work per frame at 640×360, which is what the simulated world runs at. The
+// four size registers go in one auto-incrementing write, so the chip never sees half a size. Call it
+// after Reset; a Reset loads the mode's size again.
+func (d *Dev) SetOutputSize(w, h int) error {
+	if w < MinOutputSize || h < MinOutputSize || w > ModeWidth || h > ModeHeight || w%2 != 0 || h%2 != 0 {
+		return fmt.Errorf("ov5640: output size %dx%d: want even sizes from %dx%d up to the mode's %dx%d (the ISP scales down only)", w, h, MinOutputSize, MinOutputSize, ModeWidth, ModeHeight)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	size := []uint8{uint8(w >> 8), uint8(w), uint8(h >> 8), uint8(h)}
+	if err := d.c.WriteStruct(RegOutputWidthHigh, size); err != nil {
+		return fmt.Errorf("ov5640: write 0x%04X..0x%04X = %dx%d: %w", RegOutputWidthHigh, RegOutputHeightLow, w, h, err)
+	}
+	return nil
+}
+
 // Halt stops the output and powers the chip down (software power down keeps the registers, so
 // Stream(true) resumes the same mode).
 func (d *Dev) Halt() error {

@@ -176,3 +176,27 @@ func TestReplayBusErrorDuringInit(t *testing.T) {
 	g.Expect(err).To(MatchError(ContainSubstring("ov5640: read 0x300B:")))
 	g.Expect(errors.Unwrap(err)).NotTo(BeNil(), "the bus error is wrapped")
 }
+
+func TestSetOutputSizeWritesTheSizeRegistersInOneTransaction(t *testing.T) {
+	g := NewWithT(t)
+	m := model(t)
+	rec := &i2ctest.Record{Bus: m}
+	d, err := ov5640.New(rec, nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(d.Reset()).To(Succeed())
+	before := len(rec.Ops)
+	g.Expect(d.SetOutputSize(640, 360)).To(Succeed())
+	g.Expect(rec.Ops[before:]).To(Equal([]i2ctest.IO{{Addr: ov5640.Address, W: []byte{0x38, 0x08, 0x02, 0x80, 0x01, 0x68}}}))
+	st, err := d.State()
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect([]int{st.Width, st.Height}).To(Equal([]int{640, 360}))
+	g.Expect([]int{m.Status().Width, m.Status().Height}).To(Equal([]int{640, 360}), "the model's frames follow")
+
+	for _, bad := range [][2]int{{1920, 1080}, {641, 360}, {8, 8}, {640, 0}} {
+		g.Expect(d.SetOutputSize(bad[0], bad[1])).To(MatchError(ContainSubstring("output size")), "%v", bad)
+	}
+	g.Expect(d.Reset()).To(Succeed())
+	st, err = d.State()
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect([]int{st.Width, st.Height}).To(Equal([]int{ov5640.ModeWidth, ov5640.ModeHeight}), "Reset loads the mode's size again")
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,8 +30,12 @@ const HarnessVersion = "0.1.0"
 
 // Options of one run.
 type Options struct {
-	// Target is the kind of target: "sim" (the in-process reference camera) is the only one so far.
+	// Target is the kind of target: "sim" (the in-process reference camera), "hil-sim" (the same camera
+	// on the virtual board, opened as a bench opens a real one) or "hil:FILE" (a bench, not yet built).
 	Target string
+	// Board is the hil-sim target's board profile, a file or an embedded name; target.DefaultSimBoard
+	// when empty.
+	Board string
 	// Model is the camera model, "iot" or "move".
 	Model string
 	// LabelFilter selects specs by requirement ID or area (Ginkgo label-filter syntax).
@@ -79,7 +84,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		}
 		defer os.RemoveAll(work)
 	}
-	tgt, err := target.NewSim(work, o.Model, o.Seed)
+	tgt, err := target.Open(o.Target, o.Board, work, o.Model, o.Seed)
+	if errors.Is(err, target.ErrUnknownKind) {
+		return Result{}, &UsageError{Msg: err.Error()}
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("start the %s target: %w", o.Target, err)
 	}
@@ -139,8 +147,11 @@ func (o *Options) check() error {
 	if o.Target == "" {
 		o.Target = "sim"
 	}
-	if o.Target != "sim" {
-		return &UsageError{Msg: fmt.Sprintf("unknown target %q: the only target so far is \"sim\" (the in-process reference camera)", o.Target)}
+	switch {
+	case o.Target != target.KindSim && o.Target != target.KindHILSim && !strings.HasPrefix(o.Target, target.HILPrefix):
+		return &UsageError{Msg: fmt.Sprintf("unknown target %q: use %s (the in-process reference camera), %s (the same camera on the virtual board) or %sFILE (a bench)", o.Target, target.KindSim, target.KindHILSim, target.HILPrefix)}
+	case o.Board != "" && o.Target != target.KindHILSim:
+		return &UsageError{Msg: fmt.Sprintf("--board %s needs --target %s (a bench's profile goes in --target %sFILE)", o.Board, target.KindHILSim, target.HILPrefix)}
 	}
 	if o.Model == "" {
 		o.Model = "iot"

@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,6 +62,7 @@ func TestRunWritesTheReport(t *testing.T) {
 func TestOptionsAreChecked(t *testing.T) {
 	for name, o := range map[string]Options{
 		"target":       {Target: "bench", OutDir: "x"},
+		"board on sim": {Target: "sim", Board: "sim-ov5640", OutDir: "x"},
 		"model":        {Model: "dome", OutDir: "x"},
 		"no out":       {},
 		"label filter": {OutDir: "x", LabelFilter: "AUTH-1 &&"},
@@ -84,4 +86,12 @@ func TestExitCodes(t *testing.T) {
 	g.Expect(exitCode(rep)).To(Equal(2))
 	rep.Summary[reports.Failed] = 1
 	g.Expect(exitCode(rep)).To(Equal(1), "a failed requirement wins")
+}
+
+func TestBenchTargetIsNotImplementedYet(t *testing.T) {
+	g := NewWithT(t)
+	_, err := Run(context.Background(), Options{Target: "hil:rpi-ov5640", OutDir: t.TempDir()})
+	g.Expect(err).To(MatchError(ContainSubstring("not implemented on this build")))
+	var ue *UsageError
+	g.Expect(errors.As(err, &ue)).To(BeFalse(), "a known kind this build cannot drive is no usage mistake")
 }

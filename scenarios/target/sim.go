@@ -14,6 +14,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"vsslab/camera"
+	hilboard "vsslab/hil/board"
 	"vsslab/sim/card"
 	simclock "vsslab/sim/clock"
 	"vsslab/sim/scene"
@@ -21,8 +22,10 @@ import (
 )
 
 // Sim is the in-process reference camera on the simulated world and a virtual clock: the target of
-// `vsslab run --target sim`. It has every capability.
+// `vsslab run --target sim`. It has every capability but Lines; HILSim is the same camera on the
+// virtual board, which adds them.
 type Sim struct {
+	kind  string
 	model string
 	seed  int64
 	dir   string
@@ -37,7 +40,9 @@ type Sim struct {
 	cardCapacity int64
 	cardEjected  bool
 	// scene is what the camera looks at; "" is the model's default scene.
-	scene   string
+	scene string
+	// board is the profile of the virtual board the camera runs on (HILSim); nil: the scene sensor.
+	board   *hilboard.Profile
 	cleanup func()
 }
 
@@ -55,15 +60,20 @@ func flashDir(dir string) (string, func(), error) {
 
 // NewSim starts a simulated camera of the given model in a fresh state directory under dir.
 func NewSim(dir, model string, seed int64) (*Sim, error) {
+	return newSim("sim", dir, model, seed, nil)
+}
+
+// newSim starts the simulated camera, on the virtual board of the given profile when board is set.
+func newSim(kind, dir, model string, seed int64, board *hilboard.Profile) (*Sim, error) {
 	if model != camera.ModelIoT && model != camera.ModelMove {
-		return nil, fmt.Errorf("sim target: model %q is not iot or move", model)
+		return nil, fmt.Errorf("%s target: model %q is not iot or move", kind, model)
 	}
 	flash, cleanup, err := flashDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("sim target: %w", err)
+		return nil, fmt.Errorf("%s target: %w", kind, err)
 	}
 	stateDir := filepath.Join(flash, "camera-state")
-	s := &Sim{model: model, seed: seed, dir: stateDir, clk: simclock.New(simclock.Epoch()), cardCapacity: -1, cleanup: cleanup}
+	s := &Sim{kind: kind, model: model, seed: seed, dir: stateDir, clk: simclock.New(simclock.Epoch()), cardCapacity: -1, board: board, cleanup: cleanup}
 	if err := s.start(); err != nil {
 		return nil, err
 	}
@@ -89,9 +99,10 @@ func (s *Sim) start() error {
 		RTSP:     rtspAddr,
 		CardDir:  filepath.Join(filepath.Dir(s.dir), "card"),
 		Scene:    s.scene,
+		Board:    s.board,
 	})
 	if err != nil {
-		return fmt.Errorf("sim target: %w", err)
+		return fmt.Errorf("%s target: %w", s.kind, err)
 	}
 	s.w = w
 	if s.cardCapacity >= 0 {
@@ -111,7 +122,7 @@ func (s *Sim) world() *world.World {
 
 // Info names the simulated device.
 func (s *Sim) Info(context.Context) (Info, error) {
-	return Info{Kind: "sim", Model: s.model, Firmware: camera.FirmwareVersion, Serial: world.Serial(s.seed)}, nil
+	return Info{Kind: s.kind, Model: s.model, Firmware: camera.FirmwareVersion, Serial: world.Serial(s.seed)}, nil
 }
 
 // BaseURL is the HTTPS API's base.
@@ -317,7 +328,11 @@ const edgeTimeout = 2 * time.Second
 // the line's buffered edge channel; if it does not take an edge in time (the buffer is full, or the
 // line is not being watched), the pulse fails rather than blocking the spec.
 func (s *Sim) PulseMotion() error {
-	pin := s.world().MotionInput
+	w := s.world()
+	if w.Board != nil {
+		return pulseBoardPin(w.Board.Virtual.Pin(hilboard.LineMotionIn))
+	}
+	pin := w.MotionInput
 	if pin == nil || pin.EdgesChan == nil {
 		return errors.New("sim target: the world has no motion input line")
 	}

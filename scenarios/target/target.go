@@ -3,8 +3,11 @@
 // The Target interface is deliberately small: where the camera answers (its HTTPS API and plain-HTTP
 // port), a client that trusts exactly this camera's certificate, and the controls a test bench has
 // (factory reset as the reset button does it, power cycle). Everything else a spec may need is a
-// capability, asked for with a type assertion (see Clock, Observer, Storage): a spec that needs one
-// the target lacks is reported not applicable, never passed.
+// capability, asked for with a type assertion (see Clock, Observer, Storage, Lines): a spec that needs
+// one the target lacks is reported not applicable, never passed.
+//
+// Targets: Sim (the reference camera on the simulated world) and HILSim (the same camera on the
+// virtual board, opened as a bench opens a real one; it adds Lines and TestPattern).
 package target
 
 import (
@@ -16,6 +19,8 @@ import (
 	"image"
 	"net/http"
 	"time"
+
+	"periph.io/x/conn/v3/gpio"
 )
 
 // Info names the device under test for the report.
@@ -177,4 +182,29 @@ type MotionInput interface {
 	// PulseMotion sends a rising then a falling edge on the line. It never blocks for long: it fails
 	// if the camera does not take the edges.
 	PulseMotion() error
+}
+
+// Edge is one level change of a line, at the target clock's time.
+type Edge struct {
+	Time  time.Time  `json:"time"`
+	Level gpio.Level `json:"level"`
+}
+
+// Lines is the capability of a board target: reading the camera's lines from the probe side, as a
+// bench's probe wires do. It is what turns a setting into hardware evidence: the microphone is off
+// only if its enable line is low (PBD-1), debugging only if the debug-enable line is (NET-2). The
+// plain sim target has no lines, so the specs that need them are not applicable there.
+type Lines interface {
+	// Line reads the line of a role (hil/board's "mic_enable", "debug_enable", "led"): its level now
+	// and its changes since the camera last powered on, oldest first. An unknown role is an error.
+	Line(role string) (level gpio.Level, edges []Edge, err error)
+}
+
+// TestPattern is the capability of a board target to replace the sensor's picture with its test
+// pattern, the sensor's own known image: the ground truth a bench has without a simulated scene
+// (MASK-2 with the test pattern).
+type TestPattern interface {
+	// ShowTestPattern switches the colour bars on (returning the picture they are, at the sensor's
+	// output size) or off (returning nil). A power cycle or reset switches them off.
+	ShowTestPattern(on bool) (*image.YCbCr, error)
 }

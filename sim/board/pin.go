@@ -44,6 +44,8 @@ type Pin struct {
 	pending chan struct{} // capacity 1: an edge happened since the last WaitForEdge
 	wake    chan struct{} // closed when edge detection is turned off or the pin halted
 	edges   []Edge
+	waiting int // WaitForEdge calls waiting now
+	taken   int // edges WaitForEdge has returned true for
 }
 
 // NewPin makes a pin named name (the name gpioreg will know it by) with logical number num.
@@ -158,19 +160,38 @@ func (p *Pin) WaitForEdge(timeout time.Duration) bool {
 		return false
 	}
 	pending, wake := p.pending, p.wake
+	p.waiting++
 	p.mu.Unlock()
 	var expired <-chan time.Time
 	if timeout >= 0 {
 		expired = p.clk.After(timeout)
 	}
+	got := false
 	select {
 	case <-pending:
-		return true
+		got = true
 	case <-wake:
-		return false
 	case <-expired:
-		return false
 	}
+	p.mu.Lock()
+	p.waiting--
+	if got {
+		p.taken++
+	}
+	p.mu.Unlock()
+	return got
+}
+
+// Watch reports how many edges WaitForEdge has handed to the camera so far, and whether a WaitForEdge
+// is waiting now. A bench pulse uses it in place of a pulse width: the camera reads the level after
+// WaitForEdge returns, so the bench holds the line high until the camera has taken the rising edge
+// and come back to wait for the next (taken grew and waiting is true again), and only then drives it
+// low. A real PIR output stays high far longer than a GPIO interrupt takes; a virtual one must not
+// be shorter than the camera's reaction, which on a virtual clock is not a duration.
+func (p *Pin) Watch() (taken int, waiting bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.taken, p.waiting > 0
 }
 
 // Pull implements gpio.PinIn.

@@ -71,3 +71,31 @@ func TestPinPullSetsAnUndrivenInput(t *testing.T) {
 	_, err := NewPin("", 0, nil)
 	g.Expect(err).To(HaveOccurred())
 }
+
+func TestPinWatchShowsWhenTheCameraTookAnEdge(t *testing.T) {
+	g := NewWithT(t)
+	clk := clock.New(clock.Epoch())
+	p, _ := NewPin("SIM_MOTION", 2, clk)
+	g.Expect(p.In(gpio.PullDown, gpio.RisingEdge)).To(Succeed())
+	taken, waiting := p.Watch()
+	g.Expect(taken).To(Equal(0))
+	g.Expect(waiting).To(BeFalse())
+
+	got := make(chan bool)
+	go func() { got <- p.WaitForEdge(time.Second) }()
+	g.Eventually(func() bool { _, w := p.Watch(); return w }).Should(BeTrue(), "the waiter shows")
+	g.Expect(p.Drive(gpio.High)).To(Succeed())
+	g.Expect(<-got).To(BeTrue())
+	taken, waiting = p.Watch()
+	g.Expect(taken).To(Equal(1))
+	g.Expect(waiting).To(BeFalse(), "the camera has not come back to wait yet")
+
+	// A timeout on the board clock is no edge taken.
+	go func() { got <- p.WaitForEdge(time.Second) }()
+	// The first wait's timer is still on the clock; wait for the second's too.
+	g.Eventually(clk.Pending).Should(HaveLen(2))
+	g.Expect(clk.Advance(time.Second)).To(Succeed())
+	g.Expect(<-got).To(BeFalse())
+	taken, _ = p.Watch()
+	g.Expect(taken).To(Equal(1))
+}

@@ -25,6 +25,7 @@ import (
 	"vsslab/camera/rtsp"
 	"vsslab/camera/users"
 	"vsslab/fixtures"
+	hilboard "vsslab/hil/board"
 	"vsslab/sim/card"
 	"vsslab/sim/network"
 	"vsslab/sim/scene"
@@ -56,6 +57,9 @@ type Options struct {
 	CardDir string
 	// CardCapacity is the card's size; 4 GiB when zero.
 	CardCapacity int64
+	// Board, when set, runs the camera on the virtual board of this profile instead of straight on the
+	// scene sensor (see board.go): the hil-sim target, and `vsslab camera serve --board sim:…`.
+	Board *hilboard.Profile
 }
 
 // World is a running simulated camera.
@@ -70,10 +74,14 @@ type World struct {
 	Clock      clock.Clock
 	// Card is the camera's SD card, with its faults.
 	Card *card.Card
+	// Speaker is the camera's loudspeaker; it keeps what it played.
+	Speaker *Speaker
 	// MotionInput is the camera's motion input line: send gpio.High then gpio.Low on its EdgesChan
-	// for a pulse.
+	// for a pulse. It is nil when the world has a Board: the board's motion_in pin is the line then.
 	MotionInput *gpiotest.Pin
-	opts        Options
+	// Board is the camera's board when Options.Board was set; nil otherwise.
+	Board *Board
+	opts  Options
 }
 
 // Serial derives a camera's serial number from the seed, so reports name the same device each run.
@@ -120,9 +128,10 @@ func Start(opts Options) (*World, error) {
 		return nil, fmt.Errorf("start simulated world: %w", err)
 	}
 	line := &gpiotest.Pin{N: "MOTION_IN", Num: 17, EdgesChan: make(chan gpio.Level, 16)}
+	spk := &Speaker{}
 	obs := network.NewObserver(opts.Clock)
 	mic := microphone{seed: opts.Seed, epoch: opts.Clock.Now()}
-	cam, err := camera.New(camera.Config{
+	cfg := camera.Config{
 		StateDir:    opts.StateDir,
 		Model:       opts.Model,
 		Serial:      Serial(opts.Seed),
@@ -132,17 +141,26 @@ func Start(opts Options) (*World, error) {
 		Hosts:       []string{"localhost", "127.0.0.1", "::1"},
 		Microphone:  mic,
 		Card:        card.Medium{Card: sd},
+		Speaker:     spk,
 		MotionInput: line,
-	})
+	}
+	var brd *Board
+	if opts.Board != nil {
+		if brd, err = openBoard(*opts.Board, opts.Clock, chart, opts.Width, opts.Height); err != nil {
+			return nil, fmt.Errorf("start simulated world: %w", err)
+		}
+		brd.wire(&cfg, chart)
+		line = nil
+	}
+	cam, err := camera.New(cfg)
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, brd.Close())
 	}
 	srv, err := api.Listen(cam, opts.HTTPS, opts.HTTP, opts.Log)
 	if err != nil {
-		_ = cam.Close()
-		return nil, err
+		return nil, errors.Join(err, cam.Close(), brd.Close())
 	}
-	w := &World{Camera: cam, Server: srv, Sensor: chart, Network: obs, Clock: opts.Clock, Card: sd, MotionInput: line, opts: opts}
+	w := &World{Camera: cam, Server: srv, Sensor: chart, Network: obs, Clock: opts.Clock, Card: sd, Speaker: spk, MotionInput: line, Board: brd, opts: opts}
 	if opts.RTSP != "" {
 		if err := w.startRTSP(opts); err != nil {
 			_ = w.Close()
@@ -176,7 +194,8 @@ func (w *World) RTSPURL() string {
 	return "rtsp://" + w.rtspLn.Addr().String() + "/live"
 }
 
-// Close stops the listeners (waiting up to five seconds for requests in flight) and the camera.
+// Close stops the listeners (waiting up to five seconds for requests in flight), the camera, and its
+// board if it has one.
 func (w *World) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -186,7 +205,8 @@ func (w *World) Close() error {
 		// Serve may not have taken the listener over yet; closing it twice is harmless.
 		_ = w.rtspLn.Close()
 	}
-	return errors.Join(w.Server.Shutdown(ctx), rerr, w.Camera.Close())
+	// The arguments run in order: a board's inputs are halted before the camera closes (see Board.halt).
+	return errors.Join(w.Server.Shutdown(ctx), rerr, w.Board.halt(), w.Camera.Close(), w.Board.Close())
 }
 
 // StateDir is the camera's state directory.

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+
+	"vsslab/scenarios/target"
+)
+
+func TestBoardTargets(t *testing.T) {
+	bin := buildBinary(t)
+
+	t.Run("camera serve --board sim: runs the camera on the virtual board", func(t *testing.T) {
+		g := NewWithT(t)
+		cmd := exec.Command(bin, "camera", "serve", "--board", "sim:sim-ov5640", "--state", filepath.Join(t.TempDir(), "state"),
+			"--https", "127.0.0.1:0", "--http", "", "--rtsp", "")
+		stdout, err := cmd.StdoutPipe()
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(cmd.Start()).To(Succeed())
+		defer cmd.Process.Kill()
+		line, err := bufio.NewReader(stdout).ReadBytes('\n')
+		g.Expect(err).NotTo(HaveOccurred())
+		var ready map[string]string
+		g.Expect(json.Unmarshal(line, &ready)).To(Succeed())
+		client := target.PinnedClient(func() string { return ready["cert_sha256"] })
+		resp, err := client.Get(ready["https"] + "/api/v1/live.jpg")
+		g.Expect(err).NotTo(HaveOccurred())
+		resp.Body.Close()
+		g.Expect(resp.StatusCode).To(Equal(200), "frames come through the board's sensor")
+		g.Expect(cmd.Process.Signal(syscall.SIGTERM)).To(Succeed())
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		g.Eventually(done, 20*time.Second).Should(Receive(BeNil()))
+	})
+
+	t.Run("camera serve on a real board says what is missing", func(t *testing.T) {
+		g := NewWithT(t)
+		out, err := exec.Command(bin, "camera", "serve", "--board", "rpi-ov5640", "--state", t.TempDir()).CombinedOutput()
+		g.Expect(exitCode(err)).To(Equal(2))
+		// Here no bus is registered; on a bench the bus answers and V4L2 capture is what is missing.
+		g.Expect(string(out)).To(Or(ContainSubstring(`no I2C bus named "I2C1"`), ContainSubstring("V4L2 capture, which is not implemented")))
+	})
+
+	t.Run("run --target hil:FILE is not implemented; --board needs hil-sim", func(t *testing.T) {
+		g := NewWithT(t)
+		out, err := exec.Command(bin, "run", "--target", "hil:rpi-ov5640", "--out", t.TempDir()).CombinedOutput()
+		g.Expect(exitCode(err)).To(Equal(2))
+		g.Expect(string(out)).To(ContainSubstring("not implemented on this build"))
+		out, err = exec.Command(bin, "run", "--board", "sim-ov5640", "--out", t.TempDir()).CombinedOutput()
+		g.Expect(exitCode(err)).To(Equal(2))
+		g.Expect(string(out)).To(ContainSubstring("needs --target hil-sim"))
+	})
+}

@@ -1,0 +1,113 @@
+package world
+
+import (
+	"errors"
+	"fmt"
+
+	"vsslab/camera"
+	"vsslab/camera/ptz"
+	hilboard "vsslab/hil/board"
+	simboard "vsslab/sim/board"
+)
+
+// Board is the camera's board in a world built with Options.Board: the virtual board (the bench's
+// side: its pins record every edge and drive motion_in) and the same board as hil/board.Open opened
+// it (the camera's side: the OV5640 driver and the lines the camera drives). The camera gets only the
+// opened side, so it runs on exactly the code path a real board takes.
+type Board struct {
+	// Virtual is the virtual board: read a line's edges with Virtual.Pin(role).Edges(), drive the
+	// motion input with Virtual.Pin(hilboard.LineMotionIn).Drive.
+	Virtual *simboard.Board
+	// Opened is the board as the bench opens it: Opened.Sensor is the OV5640 driver on the profile's
+	// bus (for a test pattern), Opened.LED … Opened.MotionIn the camera's lines.
+	Opened *hilboard.Board
+}
+
+// openBoard puts the scene sensor behind the virtual board for p, opens that board through
+// hil/board.Open as a bench opens a real one, resets the sensor into its mode, scales its output to
+// w×h (the scene's size, which the register model passes on unscaled) and starts streaming. On an
+// error nothing stays registered.
+func openBoard(p hilboard.Profile, clk simboard.Clock, scene camera.Sensor, w, h int) (*Board, error) {
+	virtual, err := simboard.Open(p, simboard.Options{Clock: clk, Sensor: scene})
+	if err != nil {
+		return nil, fmt.Errorf("open board %s: %w", p.Name, err)
+	}
+	opened, err := hilboard.Open(p, nil)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("open board %s: %w", p.Name, err), virtual.Close())
+	}
+	b := &Board{Virtual: virtual, Opened: opened}
+	if err := b.start(w, h); err != nil {
+		return nil, errors.Join(fmt.Errorf("open board %s: %w", p.Name, err), b.Close())
+	}
+	return b, nil
+}
+
+// start initialises the sensor as the probe and a bench do: Reset, the output size, Stream(true).
+func (b *Board) start(w, h int) error {
+	d := b.Opened.Sensor
+	if err := d.Reset(); err != nil {
+		return err
+	}
+	if err := d.SetOutputSize(w, h); err != nil {
+		return err
+	}
+	return d.Stream(true)
+}
+
+// wire gives the camera the board: frames from the virtual board's sensor (which follow the
+// registers the driver wrote), and the lines the opened board found by name.
+func (b *Board) wire(cfg *camera.Config, scene camera.Sensor) {
+	cfg.Sensor = b.Virtual.Frames
+	if head, ok := scene.(camera.PTZ); ok {
+		cfg.Sensor = panTiltHead{Sensor: b.Virtual.Frames, head: head}
+	}
+	cfg.MotionInput = b.Opened.MotionIn
+	cfg.MicEnable = b.Opened.MicEnable
+	cfg.DebugEnable = b.Opened.DebugEnable
+	cfg.LED = b.Opened.LED
+}
+
+// halt halts the camera's motion input, as a board's GPIO driver does when the firmware stops: it
+// wakes the camera's WaitForEdge, which otherwise waits out its timeout on the board's clock, and a
+// virtual clock does not move while the camera closes. A nil Board halts nothing.
+func (b *Board) halt() error {
+	if b == nil {
+		return nil
+	}
+	if b.Opened.MotionIn == nil {
+		return nil
+	}
+	if err := b.Opened.MotionIn.Halt(); err != nil {
+		return fmt.Errorf("halt board %s motion input: %w", b.Virtual.Profile.Name, err)
+	}
+	return nil
+}
+
+// Close powers the sensor down, closes the bus and unregisters the virtual board's names, so that a
+// power cycle can open the board again. A nil Board closes nothing.
+func (b *Board) Close() error {
+	if b == nil {
+		return nil
+	}
+	var errs []error
+	if b.Opened != nil {
+		errs = append(errs, b.Opened.Sensor.Halt(), b.Opened.Close())
+	}
+	errs = append(errs, b.Virtual.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close board %s: %w", b.Virtual.Profile.Name, err)
+	}
+	return nil
+}
+
+// panTiltHead is the move model's camera on the virtual board: the board's sensor on a pan-tilt-zoom
+// head. Moving the head changes what the sensor looks at (the simulated scene's view); the frames
+// still come through the board's sensor and its registers.
+type panTiltHead struct {
+	camera.Sensor
+	head camera.PTZ
+}
+
+func (p panTiltHead) Geometry() ptz.Geometry   { return p.head.Geometry() }
+func (p panTiltHead) SetView(v ptz.View) error { return p.head.SetView(v) }
