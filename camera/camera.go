@@ -207,6 +207,11 @@ func (c *Camera) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.stop)
 		<-c.done
+		if c.cfg.MotionInput != nil {
+			// Wakes a watcher blocked in WaitForEdge: on a board whose clock stands still (the
+			// virtual board) its time-out would never come.
+			_ = c.cfg.MotionInput.Halt()
+		}
 		c.wg.Wait()
 		c.notif.mu.Lock()
 		d := c.notif.d

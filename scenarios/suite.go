@@ -86,6 +86,8 @@ func Register(env Env) {
 	encryption(s)
 	deletionPeriods(s)
 	playbackRights(s)
+	storageMonitoring(s)
+	benchEvidence(s)
 }
 
 // suite is the state the specs share: the env and an API client.
