@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -44,15 +46,31 @@ func TestBoardTargets(t *testing.T) {
 		g := NewWithT(t)
 		out, err := exec.Command(bin, "camera", "serve", "--board", "rpi-ov5640", "--state", t.TempDir()).CombinedOutput()
 		g.Expect(exitCode(err)).To(Equal(2))
-		// Here no bus is registered; on a bench the bus answers and V4L2 capture is what is missing.
-		g.Expect(string(out)).To(Or(ContainSubstring(`no I2C bus named "I2C1"`), ContainSubstring("V4L2 capture, which is not implemented")))
+		// Here no bus is registered; on a Pi without the camera module the bus answers and the video
+		// device is what is missing.
+		g.Expect(string(out)).To(Or(ContainSubstring(`no I2C bus named "I2C1"`), ContainSubstring("open /dev/video0: no such device")))
+
+		// A profile without a video device is refused before anything is opened.
+		data, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "boards", "rpi-ov5640.yaml"))
+		g.Expect(err).NotTo(HaveOccurred())
+		var kept []string
+		for _, l := range strings.Split(string(data), "\n") {
+			if !strings.HasPrefix(l, "video:") {
+				kept = append(kept, l)
+			}
+		}
+		file := filepath.Join(t.TempDir(), "no-video.yaml")
+		g.Expect(os.WriteFile(file, []byte(strings.Join(kept, "\n")), 0o600)).To(Succeed())
+		out, err = exec.Command(bin, "camera", "serve", "--board", file, "--state", t.TempDir()).CombinedOutput()
+		g.Expect(exitCode(err)).To(Equal(2))
+		g.Expect(string(out)).To(ContainSubstring("camera serve --board rpi-ov5640: the profile names no video device (video:, e.g. /dev/video0)"))
 	})
 
-	t.Run("run --target hil:FILE is not implemented; --board needs hil-sim", func(t *testing.T) {
+	t.Run("run --target hil:FILE needs the camera's address and pin; --board needs hil-sim", func(t *testing.T) {
 		g := NewWithT(t)
 		out, err := exec.Command(bin, "run", "--target", "hil:rpi-ov5640", "--out", t.TempDir()).CombinedOutput()
 		g.Expect(exitCode(err)).To(Equal(2))
-		g.Expect(string(out)).To(ContainSubstring("not implemented on this build"))
+		g.Expect(string(out)).To(ContainSubstring("needs the camera on the bench"))
 		out, err = exec.Command(bin, "run", "--board", "sim-ov5640", "--out", t.TempDir()).CombinedOutput()
 		g.Expect(exitCode(err)).To(Equal(2))
 		g.Expect(string(out)).To(ContainSubstring("needs --target hil-sim"))
