@@ -35,9 +35,13 @@ Exit code: 0 when nothing failed, 1 when a requirement failed, 2 on a usage or i
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Target, "target", "sim", "camera under test: sim (the in-process reference camera on the simulated world), hil-sim (the same camera on the virtual board) or hil:FILE (a bench; not implemented yet)")
+	f.StringVar(&o.Target, "target", "sim", "camera under test: sim (the in-process reference camera on the simulated world), hil-sim (the same camera on the virtual board) or hil:FILE (a camera on a bench board, FILE its profile; needs --camera and --pin)")
 	f.StringVar(&o.Board, "board", "", "hil-sim's board profile, a FILE or an embedded NAME (default sim-ov5640)")
-	f.StringVar(&o.Model, "model", "iot", "camera model: iot or move")
+	f.StringVar(&o.Camera, "camera", "", "hil:FILE: the bench camera's HTTPS base URL, e.g. https://10.0.0.5:8443 (\"https\" on its ready line)")
+	f.StringVar(&o.Pin, "pin", "", "hil:FILE: the SHA-256 of the bench camera's certificate in hex (\"cert_sha256\" on its ready line)")
+	f.StringVar(&o.CameraHTTP, "camera-http", "", "hil:FILE: the bench camera's plain-HTTP base URL, if it opens one (\"http\" on its ready line)")
+	f.StringVar(&o.RTSP, "rtsp", "", "hil:FILE: the bench camera's live stream, rtsp://HOST:PORT/live (\"rtsp\" on its ready line)")
+	f.StringVar(&o.Model, "model", "", "camera model: iot or move (default iot; on a bench, the camera's own)")
 	f.StringVar(&o.LabelFilter, "label-filter", "", `select specs by requirement ID or area, e.g. "AUTH-1 || PBD-2"`)
 	f.StringVar(&o.OutDir, "out", "report", "directory for the report files")
 	f.Int64Var(&o.Seed, "seed", 1, "seed of the simulated world and of the spec order")

@@ -31,12 +31,19 @@ const HarnessVersion = "0.1.0"
 // Options of one run.
 type Options struct {
 	// Target is the kind of target: "sim" (the in-process reference camera), "hil-sim" (the same camera
-	// on the virtual board, opened as a bench opens a real one) or "hil:FILE" (a bench, not yet built).
+	// on the virtual board, opened as a bench opens a real one) or "hil:FILE" (a camera on a bench
+	// board, FILE the bench's profile, a file or an embedded name).
 	Target string
 	// Board is the hil-sim target's board profile, a file or an embedded name; target.DefaultSimBoard
 	// when empty.
 	Board string
-	// Model is the camera model, "iot" or "move".
+	// Camera and Pin are a bench camera's HTTPS base URL and certificate SHA-256, as the ready line of
+	// `vsslab camera serve --board FILE` prints them; required for hil:FILE, refused otherwise.
+	Camera, Pin string
+	// CameraHTTP and RTSP are the bench camera's plain-HTTP base and live stream URL; optional.
+	CameraHTTP, RTSP string
+	// Model is the camera model, "iot" or "move"; "iot" when empty, except on a bench, where empty
+	// takes the camera's own.
 	Model string
 	// LabelFilter selects specs by requirement ID or area (Ginkgo label-filter syntax).
 	LabelFilter string
@@ -84,7 +91,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		}
 		defer os.RemoveAll(work)
 	}
-	tgt, err := target.Open(o.Target, o.Board, work, o.Model, o.Seed)
+	tgt, err := o.open(ctx, work)
 	if errors.Is(err, target.ErrUnknownKind) {
 		return Result{}, &UsageError{Msg: err.Error()}
 	}
@@ -95,6 +102,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	info, err := tgt.Info(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("identify the target: %w", err)
+	}
+	if o.Model == "" {
+		o.Model = info.Model // a bench camera says what it is
 	}
 
 	suiteCfg, reporterCfg := GinkgoConfiguration()
@@ -143,9 +153,28 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	return Result{Report: rep, ExitCode: exitCode(rep)}, nil
 }
 
+// open starts or reaches the target the options name.
+func (o *Options) open(ctx context.Context, work string) (target.Target, error) {
+	if !o.bench() {
+		return target.Open(o.Target, o.Board, work, o.Model, o.Seed)
+	}
+	return target.OpenHIL(ctx, o.Target, target.HILOptions{
+		BaseURL: o.Camera, Pin: o.Pin, HTTPURL: o.CameraHTTP, RTSPURL: o.RTSP, Model: o.Model,
+	})
+}
+
+func (o *Options) bench() bool { return strings.HasPrefix(o.Target, target.HILPrefix) }
+
 func (o *Options) check() error {
 	if o.Target == "" {
 		o.Target = "sim"
+	}
+	if o.bench() && (o.Camera == "" || o.Pin == "") {
+		return &UsageError{Msg: fmt.Sprintf("--target %s needs the camera on the bench: --camera https://HOST:PORT and --pin HEX "+
+			"(the \"https\" and \"cert_sha256\" of the ready line `vsslab camera serve --board FILE` prints on the board); see docs/bench.md", o.Target)}
+	}
+	if !o.bench() && o.Camera+o.Pin+o.CameraHTTP+o.RTSP != "" {
+		return &UsageError{Msg: fmt.Sprintf("--camera, --pin, --camera-http and --rtsp name a bench camera: they need --target %sFILE, not %s", target.HILPrefix, o.Target)}
 	}
 	switch {
 	case o.Target != target.KindSim && o.Target != target.KindHILSim && !strings.HasPrefix(o.Target, target.HILPrefix):
@@ -153,10 +182,10 @@ func (o *Options) check() error {
 	case o.Board != "" && o.Target != target.KindHILSim:
 		return &UsageError{Msg: fmt.Sprintf("--board %s needs --target %s (a bench's profile goes in --target %sFILE)", o.Board, target.KindHILSim, target.HILPrefix)}
 	}
-	if o.Model == "" {
+	if o.Model == "" && !o.bench() {
 		o.Model = "iot"
 	}
-	if o.Model != "iot" && o.Model != "move" {
+	if o.Model != "" && o.Model != "iot" && o.Model != "move" {
 		return &UsageError{Msg: fmt.Sprintf("unknown model %q: use --model iot or --model move", o.Model)}
 	}
 	if o.OutDir == "" {

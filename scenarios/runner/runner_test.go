@@ -88,10 +88,22 @@ func TestExitCodes(t *testing.T) {
 	g.Expect(exitCode(rep)).To(Equal(1), "a failed requirement wins")
 }
 
-func TestBenchTargetIsNotImplementedYet(t *testing.T) {
+func TestBenchTargetNeedsTheCameraAndItsPin(t *testing.T) {
 	g := NewWithT(t)
 	_, err := Run(context.Background(), Options{Target: "hil:rpi-ov5640", OutDir: t.TempDir()})
-	g.Expect(err).To(MatchError(ContainSubstring("not implemented on this build")))
 	var ue *UsageError
-	g.Expect(errors.As(err, &ue)).To(BeFalse(), "a known kind this build cannot drive is no usage mistake")
+	g.Expect(errors.As(err, &ue)).To(BeTrue(), "%v", err)
+	g.Expect(err).To(MatchError(And(ContainSubstring("--camera https://HOST:PORT"), ContainSubstring("--pin HEX"), ContainSubstring("ready line"))))
+	_, err = Run(context.Background(), Options{Target: "hil:rpi-ov5640", Camera: "https://127.0.0.1:1", OutDir: t.TempDir()})
+	g.Expect(errors.As(err, &ue)).To(BeTrue(), "a pin is needed too: %v", err)
+
+	_, err = Run(context.Background(), Options{Target: "sim", Camera: "https://127.0.0.1:1", OutDir: t.TempDir()})
+	g.Expect(errors.As(err, &ue)).To(BeTrue(), "a camera address is not silently ignored: %v", err)
+	g.Expect(err).To(MatchError(ContainSubstring("need --target hil:FILE")))
+
+	// With both, the run reaches for the bench: here the probes' GPIO are not on this host, which is
+	// no usage mistake but a bench that is not there.
+	_, err = Run(context.Background(), Options{Target: "hil:sim-ov5640", Camera: "https://127.0.0.1:1", Pin: strings.Repeat("0", 64), OutDir: t.TempDir()})
+	g.Expect(err).To(MatchError(ContainSubstring(`no GPIO named "SIM_GPIO5"`)))
+	g.Expect(errors.As(err, &ue)).To(BeFalse())
 }

@@ -108,8 +108,7 @@ func TestOpenKinds(t *testing.T) {
 	_, err = Open("sim", "sim-ov5640", t.TempDir(), "iot", 1)
 	g.Expect(errors.Is(err, ErrUnknownKind)).To(BeTrue(), "a board is not silently ignored: %v", err)
 	_, err = Open("hil:rpi-ov5640", "", t.TempDir(), "iot", 1)
-	g.Expect(errors.Is(err, ErrNotImplemented)).To(BeTrue())
-	g.Expect(err).To(MatchError(ContainSubstring("not implemented on this build")))
+	g.Expect(errors.Is(err, ErrNeedsCamera)).To(BeTrue(), "a bench is opened with OpenHIL, which takes the camera's address and pin: %v", err)
 	_, err = Open("hil-sim", "no-such-board", t.TempDir(), "iot", 1)
 	g.Expect(err).To(MatchError(ContainSubstring("no-such-board")))
 

@@ -1,6 +1,7 @@
 package target
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,6 +25,10 @@ var ErrUnknownKind = errors.New("unknown target")
 // ErrNotImplemented matches Open's error for a kind this build cannot drive yet.
 var ErrNotImplemented = errors.New("not implemented on this build")
 
+// ErrNeedsCamera matches Open's error for a bench target, which needs the camera's address and
+// certificate pin: OpenHIL takes them.
+var ErrNeedsCamera = errors.New("a bench target needs the camera's address and certificate pin")
+
 // Open starts the target of a kind in dir: "sim", "hil-sim" (on the virtual board of profile board, a
 // file or an embedded fixtures/boards name; DefaultSimBoard when empty) or "hil:FILE". A board with a
 // kind that has none is an error, so that a run never silently ignores the bench it was given.
@@ -44,10 +49,27 @@ func Open(kind, board, dir, model string, seed int64) (Target, error) {
 		}
 		return NewHILSim(dir, model, seed, p)
 	case strings.HasPrefix(kind, HILPrefix):
-		return nil, fmt.Errorf("target %s: %w: a bench target needs the camera on the board, serving its API over the network "+
-			"(vsslab camera serve --board FILE stops at V4L2 frame capture), and an adapter that reaches it there and reads the "+
-			"profile's probe lines; see docs/bench.md", kind, ErrNotImplemented)
+		return nil, fmt.Errorf("target %s: %w: open it with OpenHIL (vsslab run --camera URL --pin HEX); see docs/bench.md", kind, ErrNeedsCamera)
 	}
 	return nil, fmt.Errorf("%w %q: use %s (the in-process reference camera), %s (the same camera on the virtual board) or %sFILE (a bench)",
 		ErrUnknownKind, kind, KindSim, KindHILSim, HILPrefix)
+}
+
+// OpenHIL opens the bench target kind "hil:FILE" (FILE a profile file or an embedded fixtures/boards
+// name) for the camera o names. It loads periph's host drivers (hilboard.HostInit) unless o.Init is
+// set, because the probes are the harness host's own GPIO.
+func OpenHIL(ctx context.Context, kind string, o HILOptions) (*HIL, error) {
+	file, ok := strings.CutPrefix(kind, HILPrefix)
+	if !ok || file == "" {
+		return nil, fmt.Errorf("%w %q: a bench is %sFILE, FILE its board profile", ErrUnknownKind, kind, HILPrefix)
+	}
+	p, err := hilboard.LoadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("hil target: board profile: %w", err)
+	}
+	o.Profile = p
+	if o.Init == nil {
+		o.Init = hilboard.HostInit
+	}
+	return NewHIL(ctx, o)
 }

@@ -6,8 +6,9 @@
 // capability, asked for with a type assertion (see Clock, Observer, Storage, Lines): a spec that needs
 // one the target lacks is reported not applicable, never passed.
 //
-// Targets: Sim (the reference camera on the simulated world) and HILSim (the same camera on the
-// virtual board, opened as a bench opens a real one; it adds Lines and TestPattern).
+// Targets: Sim (the reference camera on the simulated world), HILSim (the same camera on the
+// virtual board, opened as a bench opens a real one; it adds Lines and TestPattern) and HIL (a camera
+// on a bench board, reached over the network; its only capability is Lines, through the bench's probes).
 package target
 
 import (

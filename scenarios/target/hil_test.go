@@ -1,0 +1,322 @@
+package target
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpioreg"
+	"periph.io/x/conn/v3/gpio/gpiotest"
+
+	hilboard "vsslab/hil/board"
+	simclock "vsslab/sim/clock"
+	"vsslab/sim/world"
+)
+
+// benchWorld starts the reference camera on the virtual board, in-process, as `vsslab camera serve
+// --board sim:…` would on a bench, under GPIO names of its own so that no other test's board collides.
+func benchWorld(t *testing.T) (*world.World, hilboard.Profile) {
+	t.Helper()
+	p := simBoard(t)
+	p.Name, p.I2C = "hil-test", "HILT_I2C"
+	rename := func(m map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range m {
+			out[k] = "HILT_" + v
+		}
+		return out
+	}
+	p.Lines, p.Probes = rename(p.Lines), rename(p.Probes)
+	w, err := world.Start(world.Options{
+		StateDir: t.TempDir(), Model: "iot", Seed: 1, Clock: simclock.New(simclock.Epoch()),
+		HTTPS: "127.0.0.1:0", Board: &p,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	return w, p
+}
+
+// sameWire maps the camera's lines to their own GPIO names: on the virtual board the probe and the
+// line are one wire (a real bench probes with wires of its own, named by the profile's probes:).
+func sameWire(p hilboard.Profile) map[string]string {
+	out := map[string]string{}
+	for role := range LineProbes() {
+		out[role] = p.Lines[role]
+	}
+	return out
+}
+
+func openBench(t *testing.T, o HILOptions) *HIL {
+	t.Helper()
+	h, err := NewHIL(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Close() })
+	return h
+}
+
+func TestHILReadsTheCameraOnTheVirtualBoard(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	w, p := benchWorld(t)
+	h := openBench(t, HILOptions{Profile: p, BaseURL: w.Server.HTTPSURL(), Pin: strings.ToUpper(w.Camera.CertificateSHA256()), Probes: sameWire(p)})
+
+	info, err := h.Info(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(info).To(Equal(Info{Kind: KindHIL, Model: "iot", Firmware: info.Firmware, Serial: world.Serial(1)}))
+	g.Expect(info.Firmware).NotTo(BeEmpty())
+	g.Expect(h.BaseURL()).To(Equal(w.Server.HTTPSURL()))
+	g.Expect(h.CertificateSHA256()).To(Equal(w.Camera.CertificateSHA256()), "the pin is kept in lower-case hex")
+	g.Expect([]string{h.HTTPURL(), h.RTSPURL()}).To(HaveEach(BeEmpty()), "not given, so unknown")
+
+	// A bench has the lines and nothing a simulation alone has.
+	var tgt Target = h
+	_, clocked := tgt.(Clocked)
+	_, grounded := tgt.(Grounded)
+	_, hasCard := tgt.(Card)
+	_, storage := tgt.(Storage)
+	_, lines := tgt.(Lines)
+	g.Expect([]bool{clocked, grounded, hasCard, storage}).To(HaveEach(BeFalse()))
+	g.Expect(lines).To(BeTrue())
+
+	level, edges, err := h.Line(hilboard.LineMicEnable)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(level).To(Equal(gpio.Low), "the microphone is off in factory state")
+	g.Expect(edges).To(BeEmpty())
+
+	// An admin switches the microphone on through the API; the probe sees the line rise.
+	client := PinnedClient(h.CertificateSHA256)
+	send := func(method, path, body string, user, pw string) int {
+		req, err := http.NewRequestWithContext(ctx, method, h.BaseURL()+path, strings.NewReader(body))
+		g.Expect(err).NotTo(HaveOccurred())
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth(user, pw)
+		resp, err := client.Do(req)
+		g.Expect(err).NotTo(HaveOccurred())
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	g.Expect(send("PUT", "/api/v1/users/admin/password", `{"password":"Hil-Bench!2026-Owner"}`, "admin", "meinsm")).To(Equal(200))
+	g.Expect(send("PATCH", "/api/v1/settings", `{"microphone":{"enabled":true}}`, "admin", "Hil-Bench!2026-Owner")).To(Equal(200))
+	g.Eventually(func() gpio.Level { l, _, _ := h.Line(hilboard.LineMicEnable); return l }, 2*time.Second, time.Millisecond).Should(Equal(gpio.High))
+	_, edges, err = h.Line(hilboard.LineMicEnable)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(edges).To(HaveLen(1))
+	g.Expect(edges[0].Level).To(Equal(gpio.High))
+	g.Expect(edges[0].Time).To(BeTemporally("~", time.Now(), 5*time.Second), "stamped with the host's clock")
+	level, _, err = h.Line(hilboard.LineDebugEnable)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(level).To(Equal(gpio.Low))
+
+	_, _, err = h.Line(hilboard.LineMotionIn)
+	g.Expect(err).To(MatchError(ContainSubstring(`no line "motion_in"`)))
+
+	// The sim profile has no reset button nor power switch: say what to wire.
+	err = h.FactoryReset(ctx)
+	g.Expect(err).To(MatchError(ContainSubstring("has no reset_button line")))
+	g.Expect(err).To(MatchError(ContainSubstring("probes:")))
+	g.Expect(h.PowerCycle(ctx)).To(MatchError(ContainSubstring("has no power line")))
+
+	// Asking for the wrong model is caught at Info.
+	h2 := openBench(t, HILOptions{Profile: p, BaseURL: w.Server.HTTPSURL(), Pin: w.Camera.CertificateSHA256(), Probes: map[string]string{}, Model: "move"})
+	_, err = h2.Info(ctx)
+	g.Expect(err).To(MatchError(ContainSubstring(`the camera is a "iot", not the "move"`)))
+	g.Expect(h2.Close()).To(Succeed())
+	g.Expect(h2.Close()).To(MatchError(ContainSubstring("already closed")))
+}
+
+func TestHILProbesFollowTheProfilesConvention(t *testing.T) {
+	g := NewWithT(t)
+	w, p := benchWorld(t)
+	// Default probes: probe_mic (a wire of its own, not driven by anyone here) and no probe_debug.
+	h := openBench(t, HILOptions{Profile: p, BaseURL: w.Server.HTTPSURL(), Pin: w.Camera.CertificateSHA256()})
+	g.Expect(h.lines).To(HaveKey(hilboard.LineMicEnable))
+	g.Expect(h.lines[hilboard.LineMicEnable].gpio).To(Equal(p.Probes["probe_mic"]))
+	_, _, err := h.Line(hilboard.LineDebugEnable)
+	g.Expect(err).To(MatchError(ContainSubstring("no probe for debug_enable: wire one and name it probe_debug")))
+}
+
+func TestNewHILRefusesWhatWouldMisleadARun(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	w, p := benchWorld(t)
+	pin := w.Camera.CertificateSHA256()
+	url := w.Server.HTTPSURL()
+	for _, c := range []struct {
+		o    HILOptions
+		want string
+	}{
+		{HILOptions{Profile: p, BaseURL: "", Pin: pin}, "--camera"},
+		{HILOptions{Profile: p, BaseURL: "http://" + strings.TrimPrefix(url, "https://"), Pin: pin}, "https://HOST:PORT"},
+		{HILOptions{Profile: p, BaseURL: url, Pin: "abc"}, "64 hex digits"},
+		{HILOptions{Profile: p, BaseURL: url, Pin: pin, RTSPURL: "http://x/live"}, "--rtsp"},
+		{HILOptions{Profile: hilboard.Profile{Name: "x"}, BaseURL: url, Pin: pin}, "board profile"},
+		{HILOptions{Profile: p, BaseURL: url, Pin: pin, Probes: map[string]string{"mic_enable": "HILT_NONE"}}, `no GPIO named "HILT_NONE"`},
+		{HILOptions{Profile: p, BaseURL: url, Pin: pin, Probes: map[string]string{"motion_in": p.Lines["motion_in"]}}, "not a line the camera drives"},
+		{HILOptions{Profile: p, BaseURL: url, Pin: strings.Repeat("0", 64)}, "does not answer with the pinned certificate"},
+	} {
+		_, err := NewHIL(ctx, c.o)
+		g.Expect(err).To(MatchError(ContainSubstring(c.want)), "%+v", c.o)
+	}
+}
+
+// buttonPin is a bench control line that records what the target drove, and acts on a level.
+type buttonPin struct {
+	gpiotest.Pin
+	mu     sync.Mutex
+	levels []gpio.Level
+	on     func(gpio.Level)
+}
+
+func (b *buttonPin) Out(l gpio.Level) error {
+	b.mu.Lock()
+	b.levels = append(b.levels, l)
+	b.mu.Unlock()
+	if b.on != nil {
+		b.on(l)
+	}
+	return b.Pin.Out(l)
+}
+
+func (b *buttonPin) driven() []gpio.Level {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]gpio.Level(nil), b.levels...)
+}
+
+func register(t *testing.T, b *buttonPin) {
+	t.Helper()
+	if err := gpioreg.Register(b); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gpioreg.Unregister(b.N) })
+}
+
+// resettableCamera is a stand-in for a camera's API that a reset gives a new certificate and puts in
+// factory state: the part of a bench FactoryReset that a virtual board cannot show (the world wires
+// no reset button).
+type resettableCamera struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	cert tls.Certificate
+	fact bool
+}
+
+func selfSigned(t *testing.T) (tls.Certificate, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(der)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, hex.EncodeToString(sum[:])
+}
+
+func newResettableCamera(t *testing.T, cert tls.Certificate) *resettableCamera {
+	c := &resettableCamera{cert: cert}
+	c.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"model":"iot","firmware":"1","serial":"X","factory_state":` + map[bool]string{true: "true", false: "false"}[c.fact] + `}`))
+	}))
+	// GetConfigForClient, not GetCertificate: httptest puts its own certificate in Certificates, which
+	// a client without SNI (an IP address) would be given instead.
+	c.srv.TLS = &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return &tls.Config{Certificates: []tls.Certificate{c.cert}}, nil
+	}}
+	c.srv.StartTLS()
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+func TestHILFactoryResetPressesTheButtonAndLearnsTheNewCertificate(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	oldCert, oldPin := selfSigned(t)
+	newCert, newPin := selfSigned(t)
+	cam := newResettableCamera(t, oldCert)
+	button := &buttonPin{Pin: gpiotest.Pin{N: "HILT_RESET", Num: 90}}
+	button.on = func(l gpio.Level) {
+		if l == gpio.Low { // released: the camera wipes itself and comes back with a new certificate
+			cam.mu.Lock()
+			cam.cert, cam.fact = newCert, true
+			cam.mu.Unlock()
+		}
+	}
+	register(t, button)
+	power := &buttonPin{Pin: gpiotest.Pin{N: "HILT_POWER", Num: 91}}
+	register(t, power)
+	p := simBoard(t)
+	p.Probes = map[string]string{ProbeResetButton: button.N, ProbePower: power.N}
+	h := openBench(t, HILOptions{Profile: p, BaseURL: cam.srv.URL, Pin: oldPin, ResetHold: 5 * time.Millisecond, PowerOff: 5 * time.Millisecond, Ready: 5 * time.Second})
+
+	g.Expect(h.FactoryReset(ctx)).To(Succeed())
+	g.Expect(button.driven()).To(Equal([]gpio.Level{gpio.High, gpio.Low}), "pressed, held, released")
+	g.Expect(h.CertificateSHA256()).To(Equal(newPin), "trust on first use after its own reset")
+	_, err := h.Info(ctx)
+	g.Expect(err).NotTo(HaveOccurred(), "the pinned client follows the new pin")
+
+	g.Expect(h.PowerCycle(ctx)).To(Succeed())
+	g.Expect(power.driven()).To(Equal([]gpio.Level{gpio.Low, gpio.High}), "off, then on")
+	g.Expect(h.CertificateSHA256()).To(Equal(newPin), "a power cut keeps the identity")
+}
+
+func TestHILFactoryResetFailsWhenTheCameraKeepsItsCertificate(t *testing.T) {
+	g := NewWithT(t)
+	cert, pin := selfSigned(t)
+	cam := newResettableCamera(t, cert)
+	cam.fact = true // in factory state, but a press changes nothing: no new certificate ever shows
+	button := &buttonPin{Pin: gpiotest.Pin{N: "HILT_RESET2", Num: 92}}
+	register(t, button)
+	p := simBoard(t)
+	p.Probes = map[string]string{ProbeResetButton: button.N}
+	h := openBench(t, HILOptions{Profile: p, BaseURL: cam.srv.URL, Pin: pin, ResetHold: time.Millisecond, Ready: 1200 * time.Millisecond})
+	err := h.FactoryReset(context.Background())
+	g.Expect(err).To(MatchError(ContainSubstring("a new certificate in factory state")))
+	g.Expect(err).To(MatchError(ContainSubstring("still presents its certificate from before the reset")))
+	g.Expect(h.CertificateSHA256()).To(Equal(pin), "a failed reset learns nothing")
+}
+
+func TestNormalizePin(t *testing.T) {
+	g := NewWithT(t)
+	want := strings.Repeat("ab", 32)
+	got, err := NormalizePin(" " + strings.Repeat("AB:", 31) + "AB\n")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got).To(Equal(want))
+	_, err = NormalizePin(strings.Repeat("g", 64))
+	g.Expect(err).To(HaveOccurred())
+}
+
+func TestOpenHILNeedsAProfile(t *testing.T) {
+	g := NewWithT(t)
+	_, err := OpenHIL(context.Background(), "hil:", HILOptions{})
+	g.Expect(errors.Is(err, ErrUnknownKind)).To(BeTrue(), "%v", err)
+	_, err = OpenHIL(context.Background(), "hil:no-such-bench", HILOptions{})
+	g.Expect(err).To(MatchError(ContainSubstring("no-such-bench")))
+}
