@@ -52,22 +52,9 @@ func (s *Store) Expire(now time.Time, period time.Duration) (Expiry, error) {
 		}
 	}
 	s.mu.Unlock()
-	for _, e := range victims {
-		if err := s.cfg.Medium.Remove(e.Name); err != nil {
-			errs = append(errs, fmt.Errorf("remove %s: %w", e.Name, err))
-			continue
-		}
-		s.mu.Lock()
-		s.drop(e)
-		delete(s.nasPut, e.Name)
-		s.nasRemove[e.Name] = true
-		s.mu.Unlock()
-		out.Removed++
-	}
-	if out.Removed > 0 {
-		s.signal()
-	}
-	return out, errors.Join(errs...)
+	n, err := s.removeAll(victims)
+	out.Removed = n
+	return out, errors.Join(append(errs, err)...)
 }
 
 // NextDeadline is when the next Expire has something to do: the earliest deadline of a held record
@@ -90,4 +77,27 @@ func (s *Store) NextDeadline(period time.Duration) time.Time {
 		}
 	}
 	return next
+}
+
+// removeAll deletes records from the card, forgets them and queues their deletion on the NAS. A
+// file the card refuses to delete stays held, so a later round tries again.
+func (s *Store) removeAll(victims []*Entry) (int, error) {
+	n := 0
+	var errs []error
+	for _, e := range victims {
+		if err := s.cfg.Medium.Remove(e.Name); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", e.Name, err))
+			continue
+		}
+		s.mu.Lock()
+		s.drop(e)
+		delete(s.nasPut, e.Name)
+		s.nasRemove[e.Name] = true
+		s.mu.Unlock()
+		n++
+	}
+	if n > 0 {
+		s.signal()
+	}
+	return n, errors.Join(errs...)
 }

@@ -378,22 +378,7 @@ func (s *Store) Erase(from, to time.Time) (int, error) {
 		}
 	}
 	s.mu.Unlock()
-	n := 0
-	var errs []error
-	for _, e := range victims {
-		if err := s.cfg.Medium.Remove(e.Name); err != nil {
-			errs = append(errs, fmt.Errorf("erase %s: %w", e.Name, err))
-			continue
-		}
-		s.mu.Lock()
-		s.drop(e)
-		delete(s.nasPut, e.Name)
-		s.nasRemove[e.Name] = true
-		s.mu.Unlock()
-		n++
-	}
-	s.signal()
-	return n, errors.Join(errs...)
+	return s.removeAll(victims)
 }
 
 // Count returns the number of records held and their total size.
