@@ -177,7 +177,6 @@ func storageMonitoring(s *suite) {
 			evidence("test interval", monitorInterval.String())
 			evidence("monitoring log, one run per step", rows)
 			evidence("storage_failure / storage_recovered events", map[string]int{"storage_failure": failures, "storage_recovered": recoveries})
-			evidence("not injected", "a slow card: the simulated card has no latency to model yet")
 		})
 
 		It("notifies the failure and the recovery through every channel, each checked at a real receiving server", Label("MON-2"), func(ctx SpecContext) {
@@ -249,11 +248,14 @@ func storageMonitoring(s *suite) {
 				}).WithContext(ctx).WithTimeout(30 * time.Second).WithPolling(50 * time.Millisecond).Should(Succeed())
 			}
 			if r := rx.sipp; r != nil {
-				trace, err := r.Trace()
-				Expect(err).NotTo(HaveOccurred())
-				for _, m := range []string{"INVITE", "ACK", "BYE"} {
-					Expect(trace).To(ContainSubstring(m), "sipp saw the %s", m)
-				}
+				// The camera hangs up once its tones are sent: wait for the whole call in sipp's trace.
+				Eventually(func(g Gomega) {
+					trace, err := r.Trace()
+					g.Expect(err).NotTo(HaveOccurred())
+					for _, m := range []string{"INVITE", "ACK", "BYE"} {
+						g.Expect(trace).To(ContainSubstring(m), "sipp saw the %s", m)
+					}
+				}).WithContext(ctx).WithTimeout(20 * time.Second).WithPolling(50 * time.Millisecond).Should(Succeed())
 			}
 			evidence("channels configured", len(channels))
 			summary := map[string]string{}
