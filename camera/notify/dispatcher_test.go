@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/onsi/gomega"
+
 	"vsslab/sim/clock"
 )
 
@@ -90,13 +92,7 @@ func noCall(t *testing.T, f *fakeChannel) {
 // eventually polls cond (real time, as a hang guard) until it holds.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	NewWithT(t).Eventually(cond).WithTimeout(5*time.Second).WithPolling(time.Millisecond).Should(BeTrue(), "waiting for %s", what)
 }
 
 // waitPending waits until a goroutine waits on the virtual clock for instant at, so that advancing
