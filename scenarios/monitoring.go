@@ -47,35 +47,62 @@ func (s *suite) monitorLog(ctx context.Context, admin Cred) []monitorEntry {
 	return body.Entries
 }
 
+// monitorTests are the monitoring tests a spec switched on, all at monitorInterval, so that each
+// run of the monitor runs every one of them at the same instant.
+type monitorTests struct {
+	s     *suite
+	admin Cred
+	tests []string
+}
+
 // enableMonitor switches on the given tests at monitorInterval.
-func (s *suite) enableMonitor(ctx context.Context, admin Cred, tests ...string) {
+func (s *suite) enableMonitor(ctx context.Context, admin Cred, tests ...string) monitorTests {
 	GinkgoHelper()
 	m := map[string]any{"transfer_timeout": "1s", "card_timeout": "500ms"}
 	for _, t := range tests {
 		m[t] = map[string]any{"enabled": true, "interval": monitorInterval.String()}
 	}
 	s.expectStatus(ctx, 200, admin, "PATCH", "/api/v1/settings", map[string]any{"monitor": m})
+	return monitorTests{s: s, admin: admin, tests: tests}
 }
 
-// runMonitor moves the camera's clock by one test interval, once the monitor waits for it, and
-// returns the log entry test wrote at that instant: the fault must show within one interval.
-func (s *suite) runMonitor(ctx context.Context, admin Cred, test string) monitorEntry {
+// run moves the camera's clock by one test interval, once the monitor waits for it, and returns the
+// log entry test wrote at that instant: the fault must show within one interval. It returns only
+// when every enabled test has logged its run, so that no test is still running when the spec
+// changes a fault.
+func (m monitorTests) run(ctx context.Context, test string) monitorEntry {
 	GinkgoHelper()
-	clk := s.clock()
+	clk := m.s.clock()
 	due := clk.Now().Add(monitorInterval)
 	Eventually(clk.Pending).WithContext(ctx).WithTimeout(5*time.Second).WithPolling(time.Millisecond).Should(ContainElement(due), "the monitor waits for its next run")
 	Expect(clk.Advance(monitorInterval)).To(Succeed())
 	var got monitorEntry
 	Eventually(func(g Gomega) {
 		got = monitorEntry{}
-		for _, e := range s.monitorLog(ctx, admin) {
-			if e.Test == test && e.Time.Equal(due) {
-				got = e
+		done := map[string]bool{}
+		for _, e := range m.s.monitorLog(ctx, m.admin) {
+			if e.Time.Equal(due) {
+				done[e.Test] = true
+				if e.Test == test {
+					got = e
+				}
 			}
 		}
 		g.Expect(got.Test).To(Equal(test), "the %s test logged its result at %s", test, due)
+		for _, t := range m.tests {
+			g.Expect(done).To(HaveKey(t), "the %s test logged its run at %s", t, due)
+		}
 	}).WithContext(ctx).WithTimeout(15 * time.Second).WithPolling(20 * time.Millisecond).Should(Succeed())
 	return got
+}
+
+// idle lets d pass on the camera's clock, one monitoring run at a time, each of which must find
+// storage healthy.
+func (m monitorTests) idle(ctx context.Context, d time.Duration) {
+	GinkgoHelper()
+	for t := time.Duration(0); t < d; t += monitorInterval {
+		Expect(m.run(ctx, m.tests[0]).Result).To(Equal("ok"), "storage is healthy while the time passes")
+	}
 }
 
 // startNAS starts the simulated NAS (a real SFTP server) and points the camera at it, with the
@@ -97,24 +124,64 @@ func (s *suite) startNAS(ctx context.Context, admin Cred) *simnas.Server {
 	return srv
 }
 
+// notifyRateWindow is the camera's rate limit: the shortest time between two messages of one kind
+// on one channel (docs/monitoring.md).
+const notifyRateWindow = time.Minute
+
+// storageFault is one fault the monitoring specs inject into the card or the NAS: the monitoring
+// test whose run must find it, what the log and the notifications must say of it, and how to take
+// it away again.
+type storageFault struct {
+	name   string
+	test   string
+	detail string
+	inject func()
+	heal   func()
+}
+
+// storageFaults are the faults of MON-1 in the order the specs inject them, on the target's card
+// and on srv, the simulated NAS the camera transfers to.
+func (s *suite) storageFaults(srv *simnas.Server) []storageFault {
+	GinkgoHelper()
+	crd := s.cardOf()
+	writes, ok := s.env.Target.(target.CardWriteFaults)
+	if !ok {
+		Skip("not applicable: the target cannot inject card write errors")
+	}
+	var used int64
+	return []storageFault{
+		{name: "card removed", test: "storage_available", detail: "card removed", inject: crd.EjectCard, heal: crd.InsertCard},
+		{name: "card full", test: "storage_available", detail: "card full",
+			inject: func() { used = crd.CardUsed(); crd.SetCardCapacity(used) },
+			heal:   func() { crd.SetCardCapacity(used + 64<<20) }},
+		// One write fails; the next test's write succeeds again.
+		{name: "card write error", test: "storage_available", detail: "write error",
+			inject: func() { writes.FailCardWrites(1) }, heal: func() {}},
+		{name: "card slow", test: "storage_available", detail: "too slow",
+			inject: func() { writes.SlowCard(time.Second) }, heal: func() { writes.SlowCard(0) }},
+		{name: "NAS unreachable", test: "transfer", detail: "unreachable",
+			inject: func() { Expect(srv.SetDown(true)).To(Succeed()) }, heal: func() { Expect(srv.SetDown(false)).To(Succeed()) }},
+		{name: "NAS slow", test: "transfer", detail: "too slow",
+			inject: func() { Expect(srv.SetLatency(3 * time.Second)).To(Succeed()) }, heal: func() { Expect(srv.SetLatency(0)).To(Succeed()) }},
+		{name: "NAS refusing the login", test: "transfer", detail: "login refused",
+			inject: func() { srv.SetRefuseLogin(true) }, heal: func() { srv.SetRefuseLogin(false) }},
+	}
+}
+
 // storageMonitoring: MON-1 (faults in the monitoring log within one interval), MON-2 (every channel
 // delivers to a real receiving server), and the notification parts of PBD-2 and DEL-4.
 func storageMonitoring(s *suite) {
 	Describe("Storage failure monitoring", func() {
 		It("logs every injected card and NAS fault within one test interval, and the recovery", Label("MON-1"), func(ctx SpecContext) {
-			crd := s.cardOf()
-			faults, ok := s.env.Target.(target.CardWriteFaults)
-			if !ok {
-				Skip("not applicable: the target cannot inject card write errors")
-			}
 			admin := s.takeOwnership(ctx)
 			srv := s.startNAS(ctx, admin)
-			s.enableMonitor(ctx, admin, "storage_available", "transfer")
+			faults := s.storageFaults(srv)
+			mon := s.enableMonitor(ctx, admin, "storage_available", "transfer")
 			type row struct{ fault, test, result, detail string }
 			var rows []row
 			check := func(fault, test string, wantFail bool, detail string) {
 				GinkgoHelper()
-				e := s.runMonitor(ctx, admin, test)
+				e := mon.run(ctx, test)
 				want := "ok"
 				if wantFail {
 					want = "fail"
@@ -126,42 +193,13 @@ func storageMonitoring(s *suite) {
 				rows = append(rows, row{fault, test, e.Result, e.Detail})
 			}
 			check("none (card)", "storage_available", false, "")
-
-			crd.EjectCard()
-			check("card removed", "storage_available", true, "card removed")
-			crd.InsertCard()
-			check("card back", "storage_available", false, "")
-
-			used := crd.CardUsed()
-			crd.SetCardCapacity(used)
-			check("card full", "storage_available", true, "card full")
-			crd.SetCardCapacity(used + 64<<20)
-			check("card room again", "storage_available", false, "")
-
-			faults.FailCardWrites(1)
-			check("card write error", "storage_available", true, "write error")
-			check("card healthy", "storage_available", false, "")
-
-			faults.SlowCard(time.Second)
-			check("card slow", "storage_available", true, "too slow")
-			faults.SlowCard(0)
-			check("card fast again", "storage_available", false, "")
-
 			check("none (NAS)", "transfer", false, "")
-			Expect(srv.SetDown(true)).To(Succeed())
-			check("NAS unreachable", "transfer", true, "unreachable")
-			Expect(srv.SetDown(false)).To(Succeed())
-			check("NAS back", "transfer", false, "")
-
-			Expect(srv.SetLatency(3 * time.Second)).To(Succeed())
-			check("NAS slow", "transfer", true, "too slow")
-			Expect(srv.SetLatency(0)).To(Succeed())
-			check("NAS fast again", "transfer", false, "")
-
-			srv.SetRefuseLogin(true)
-			check("NAS refusing the login", "transfer", true, "login refused")
-			srv.SetRefuseLogin(false)
-			check("NAS accepting the login", "transfer", false, "")
+			for _, f := range faults {
+				f.inject()
+				check(f.name, f.test, true, f.detail)
+				f.heal()
+				check(f.name+": taken away", f.test, false, "")
+			}
 
 			var failures, recoveries int
 			for _, e := range s.events(ctx, admin) {
@@ -172,21 +210,24 @@ func storageMonitoring(s *suite) {
 					recoveries++
 				}
 			}
-			Expect(failures).To(Equal(7), "one storage_failure event per fault")
-			Expect(recoveries).To(Equal(7), "and one storage_recovered per recovery")
+			Expect(failures).To(Equal(len(faults)), "one storage_failure event per fault")
+			Expect(recoveries).To(Equal(len(faults)), "and one storage_recovered per recovery")
 			evidence("test interval", monitorInterval.String())
 			evidence("monitoring log, one run per step", rows)
 			evidence("storage_failure / storage_recovered events", map[string]int{"storage_failure": failures, "storage_recovered": recoveries})
 		})
 
-		It("notifies the failure and the recovery through every channel, each checked at a real receiving server", Label("MON-2"), func(ctx SpecContext) {
-			crd := s.cardOf()
+		It("notifies every fault and its recovery through every channel, each checked at a real receiving server", Label("MON-2"), func(ctx SpecContext) {
 			admin := s.takeOwnership(ctx)
+			srv := s.startNAS(ctx, admin)
+			faults := s.storageFaults(srv)
 			var dev map[string]any
 			Expect(s.expectStatus(ctx, 200, admin, "GET", "/api/v1/device", nil).JSON(&dev)).To(Succeed())
 			serial := dev["serial"].(string)
 
-			rx := newReceivers()
+			// The answering phone takes one call per message: a failure and a recovery per fault.
+			rx := newReceivers(2 * len(faults))
+			DeferCleanup(rx.close)
 			var channels []map[string]any
 			on := []string{notify.KindStorageFailure, notify.KindStorageRecovered}
 			skipped := map[string]string{}
@@ -211,58 +252,75 @@ func storageMonitoring(s *suite) {
 			} else {
 				skipped["audio"] = "the target's loudspeaker cannot be heard from the bench"
 			}
-			DeferCleanup(rx.close)
 			s.expectStatus(ctx, 200, admin, "PATCH", "/api/v1/settings", map[string]any{"notify": map[string]any{"channels": channels}})
 			read := s.settings(ctx, admin)
 			raw, _ := json.Marshal(read["notify"])
 			Expect(string(raw)).NotTo(ContainSubstring(receiverPassword), "channel secrets are never read back")
+			mon := s.enableMonitor(ctx, admin, "storage_available", "transfer")
 
-			s.enableMonitor(ctx, admin, "storage_available")
-			crd.EjectCard()
-			failedAt := s.runMonitor(ctx, admin, "storage_available")
-			Expect(failedAt.Result).To(Equal("fail"))
-			crd.InsertCard()
-			recoveredAt := s.runMonitor(ctx, admin, "storage_available")
-			Expect(recoveredAt.Result).To(Equal("ok"))
+			type delivery struct {
+				Fault     string            `json:"fault"`
+				FailedAt  time.Time         `json:"failed_at"`
+				Recovered time.Time         `json:"recovered_at"`
+				Received  map[string]string `json:"received"`
+			}
+			var table []delivery
+			for i, f := range faults {
+				f.inject()
+				failed := mon.run(ctx, f.test)
+				Expect(failed.Result).To(Equal("fail"), "%s is found", f.name)
+				f.heal()
+				recovered := mon.run(ctx, f.test)
+				Expect(recovered.Result).To(Equal("ok"), "%s is over", f.name)
 
-			delivered := map[string][]string{}
+				row := delivery{Fault: f.name, FailedAt: failed.Time, Recovered: recovered.Time, Received: map[string]string{}}
+				for _, ch := range channels {
+					name := ch["id"].(string)
+					Eventually(func(g Gomega) {
+						got := rx.received(name, s.env.Target)
+						g.Expect(len(got)).To(BeNumerically(">=", 2*(i+1)), "%s: the failure and the recovery of %q arrived", name, f.name)
+						fail, back := got[2*i], got[2*i+1]
+						if name == "audio" {
+							// The speaker has no text: its tones say the kind.
+							g.Expect([]string{fail, back}).To(Equal([]string{notify.KindStorageFailure, notify.KindStorageRecovered}), "audio: the speaker played both messages")
+						} else {
+							g.Expect(fail).To(And(ContainSubstring(serial), ContainSubstring(notify.KindStorageFailure),
+								ContainSubstring(failed.Time.UTC().Format(time.RFC3339))), "%s names the camera, the fault and the time", name)
+							g.Expect(strings.ToLower(fail)).To(ContainSubstring(f.detail), "%s says what failed", name)
+							g.Expect(back).To(And(ContainSubstring(notify.KindStorageRecovered), ContainSubstring(recovered.Time.UTC().Format(time.RFC3339))), "%s reports the recovery", name)
+						}
+						switch name {
+						case "sip":
+							// The call's audio is the kind's tone sequence, bit for bit.
+							g.Expect(fail).To(HavePrefix("tones "+notify.KindStorageFailure), "sip: the failure's call plays the failure's tones")
+							g.Expect(back).To(HavePrefix("tones "+notify.KindStorageRecovered), "sip: the recovery's call plays the recovery's tones")
+						case "email":
+							g.Expect(fail).To(ContainSubstring("Content-Type: image/jpeg"), "email: the current image is attached, as asked")
+						}
+						row.Received[name] = fmt.Sprintf("%.160s", fail)
+					}).WithContext(ctx).WithTimeout(30 * time.Second).WithPolling(50 * time.Millisecond).Should(Succeed())
+				}
+				table = append(table, row)
+				// Let the rate limit's window pass, so the next fault is a message of its own rather
+				// than a count in a later one.
+				mon.idle(ctx, notifyRateWindow)
+			}
 			for _, ch := range channels {
 				name := ch["id"].(string)
-				Eventually(func(g Gomega) {
-					got := rx.received(name, s.env.Target)
-					switch name {
-					case "sip":
-						// The answering side takes one call: the failure's. Its audio is the
-						// failure's tone sequence, bit for bit.
-						g.Expect(got).NotTo(BeEmpty(), "sip: a call arrived")
-						g.Expect(got[0]).To(Equal(notify.KindStorageFailure), "sip: the call plays the failure's tones")
-					case "audio":
-						g.Expect(got).To(Equal([]string{notify.KindStorageFailure, notify.KindStorageRecovered}), "audio: the speaker played both messages")
-					default:
-						g.Expect(got).To(HaveLen(2), "%s: the failure and the recovery arrived", name)
-						g.Expect(got[0]).To(And(ContainSubstring(serial), ContainSubstring(notify.KindStorageFailure), ContainSubstring(failedAt.Time.UTC().Format(time.RFC3339))), "%s names the camera, the fault and the time", name)
-						g.Expect(got[0]).To(ContainSubstring("card removed"), "%s says what failed", name)
-						g.Expect(got[1]).To(ContainSubstring(notify.KindStorageRecovered))
-					}
-					delivered[name] = got
-				}).WithContext(ctx).WithTimeout(30 * time.Second).WithPolling(50 * time.Millisecond).Should(Succeed())
+				Expect(rx.received(name, s.env.Target)).To(HaveLen(2*len(faults)), "%s: nothing but the failures and recoveries arrived", name)
+			}
+			if rx.vsftpd != nil {
+				Expect(rx.ftpImages()).To(Equal(2*len(faults)), "ftp: the image of each message was uploaded beside its text")
 			}
 			if r := rx.sipp; r != nil {
-				// The camera hangs up once its tones are sent: wait for the whole call in sipp's trace.
-				Eventually(func(g Gomega) {
-					trace, err := r.Trace()
-					g.Expect(err).NotTo(HaveOccurred())
-					for _, m := range []string{"INVITE", "ACK", "BYE"} {
-						g.Expect(trace).To(ContainSubstring(m), "sipp saw the %s", m)
-					}
-				}).WithContext(ctx).WithTimeout(20 * time.Second).WithPolling(50 * time.Millisecond).Should(Succeed())
+				// sipp exits after its last call: it saw every INVITE answered, ACKed and hung up.
+				wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+				defer cancel()
+				Expect(r.Wait(wctx)).To(Succeed(), "sipp finished its %d calls cleanly", 2*len(faults))
 			}
 			evidence("channels configured", len(channels))
-			summary := map[string]string{}
-			for name, msgs := range delivered {
-				summary[name] = fmt.Sprintf("%d messages; first: %.160s", len(msgs), msgs[0])
-			}
-			evidence("delivered at the receiving servers", summary)
+			evidence("faults injected", len(faults))
+			evidence("first message of each fault, as each receiving server got it", table)
 			if len(skipped) > 0 {
 				evidence("channels not checked on this machine", skipped)
 			}
@@ -271,7 +329,7 @@ func storageMonitoring(s *suite) {
 
 		It("sends event notifications only once the general and the notification arming are on", Label("PBD-2"), func(ctx SpecContext) {
 			admin := s.takeOwnership(ctx)
-			rx := newReceivers()
+			rx := newReceivers(1)
 			DeferCleanup(rx.close)
 			_, ch, err := rx.http()
 			Expect(err).NotTo(HaveOccurred())
@@ -300,7 +358,7 @@ func storageMonitoring(s *suite) {
 		It("notifies a full card on every channel set for it, without deleting anything", Label("DEL-4"), func(ctx SpecContext) {
 			crd := s.cardOf()
 			admin := s.takeOwnership(ctx)
-			rx := newReceivers()
+			rx := newReceivers(1)
 			DeferCleanup(rx.close)
 			_, ch, err := rx.email()
 			Expect(err).NotTo(HaveOccurred())
@@ -334,13 +392,13 @@ func storageMonitoring(s *suite) {
 			ch := map[string]any{"id": "down", "type": "mqtt", "host": "127.0.0.1", "port": port, "topic": "cam/alarms", "on": []string{notify.KindStorageFailure}}
 			s.expectStatus(ctx, 200, admin, "PATCH", "/api/v1/settings", map[string]any{"notify": map[string]any{"channels": []any{ch}}})
 			s.armRecording(ctx, admin, nil)
-			s.enableMonitor(ctx, admin, "storage_available")
+			mon := s.enableMonitor(ctx, admin, "storage_available")
 			faults, ok := s.env.Target.(target.CardWriteFaults)
 			if !ok {
 				Skip("not applicable: the target cannot inject card write errors")
 			}
 			faults.FailCardWrites(1)
-			Expect(s.runMonitor(ctx, admin, "storage_available").Result).To(Equal("fail"))
+			Expect(mon.run(ctx, "storage_available").Result).To(Equal("fail"))
 			type delivery struct {
 				Time    time.Time `json:"time"`
 				Channel string    `json:"channel"`
@@ -386,11 +444,11 @@ func storageMonitoring(s *suite) {
 			admin := s.takeOwnership(ctx)
 			ch := map[string]any{"id": "led", "type": "led", "line": "led", "repeat": 1, "on": []string{notify.KindStorageFailure}}
 			s.expectStatus(ctx, 200, admin, "PATCH", "/api/v1/settings", map[string]any{"notify": map[string]any{"channels": []any{ch}}})
-			s.enableMonitor(ctx, admin, "storage_available")
+			mon := s.enableMonitor(ctx, admin, "storage_available")
 			_, before, err := lines.Line("led")
 			Expect(err).NotTo(HaveOccurred())
 			crd.EjectCard()
-			failed := s.runMonitor(ctx, admin, "storage_available")
+			failed := mon.run(ctx, "storage_available")
 			Expect(failed.Result).To(Equal("fail"))
 			// The pattern runs on the camera's clock: keep moving it on until the LED has flashed and is
 			// off again.
@@ -429,10 +487,12 @@ type receivers struct {
 	posts   []string
 	mqttMsg []string
 	sub     mqtt.Client
+	calls   int
 	closers []func()
 }
 
-func newReceivers() *receivers { return &receivers{} }
+// newReceivers prepares the receiving servers; the answering phone takes calls calls (at least one).
+func newReceivers(calls int) *receivers { return &receivers{calls: max(calls, 1)} }
 
 func (r *receivers) close() {
 	for i := len(r.closers) - 1; i >= 0; i-- {
@@ -507,7 +567,7 @@ func (r *receivers) mqttBroker() (string, map[string]any, error) {
 }
 
 func (r *receivers) sip() (string, map[string]any, error) {
-	srv, err := peers.StartSIPp()
+	srv, err := peers.StartSIPp(peers.SIPpOptions{Calls: r.calls})
 	if err != nil {
 		return "sip", nil, err
 	}
@@ -553,6 +613,20 @@ func (r *receivers) received(name string, t target.Target) []string {
 	return nil
 }
 
+// ftpImages counts the JPEG images the FTP server received.
+func (r *receivers) ftpImages() int {
+	n := 0
+	_ = filepath.WalkDir(r.vsftpd.Root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".jpg") {
+			if b, _ := os.ReadFile(p); len(b) > 2 && b[0] == 0xFF && b[1] == 0xD8 {
+				n++
+			}
+		}
+		return nil
+	})
+	return n
+}
+
 func splitHostPort(addr string) (string, int) {
 	i := strings.LastIndex(addr, ":")
 	var port int
@@ -590,22 +664,67 @@ func spokenKind(audio []byte) string {
 	return "unknown"
 }
 
-// sipMessages decodes the call sipp answered: the kind whose tones its RTP audio carries.
+// sipMessages describes the calls sipp answered, in order: "tones KIND; subject SUBJECT", the kind
+// whose tone sequence the call's RTP audio carries and the Subject of its INVITE.
 func sipMessages(r *peers.SIPp) []string {
-	var audio []byte
-	for _, p := range r.RTPPackets() {
-		if len(p) > 12 {
+	trace, _ := r.Trace()
+	subjects := inviteSubjects(trace)
+	var out []string
+	for i, stream := range r.RTPStreams() {
+		var audio []byte
+		for _, p := range stream {
 			audio = append(audio, p[12:]...)
 		}
+		kind := "unknown"
+		for _, k := range []string{notify.KindStorageFailure, notify.KindStorageRecovered, notify.KindStorageFull} {
+			if string(audio) == string(notify.RenderTone(k, 1)) {
+				kind = k
+			}
+		}
+		subject := ""
+		if i < len(subjects) {
+			subject = subjects[i]
+		}
+		out = append(out, fmt.Sprintf("tones %s; subject %s", kind, subject))
 	}
-	if len(audio) == 0 {
-		return nil
+	return out
+}
+
+// inviteSubjects returns the Subject header of each call's INVITE in sipp's message trace, in
+// order, one per Call-ID (a retransmitted INVITE counts once).
+func inviteSubjects(trace string) []string {
+	var out []string
+	seen := map[string]bool{}
+	var inInvite bool
+	var subject, callID string
+	flush := func() {
+		if inInvite && callID != "" && !seen[callID] {
+			seen[callID] = true
+			out = append(out, subject)
+		}
+		inInvite, subject, callID = false, "", ""
 	}
-	for _, k := range []string{notify.KindStorageFailure, notify.KindStorageRecovered, notify.KindStorageFull} {
-		tone := notify.RenderTone(k, 1)
-		if len(audio) >= len(tone) && string(audio[:len(tone)]) == string(tone) {
-			return []string{k}
+	for _, line := range strings.Split(trace, "\n") {
+		line = strings.TrimRight(line, "\r")
+		switch {
+		case strings.HasPrefix(line, "INVITE "):
+			flush()
+			inInvite = true
+		case line == "" || strings.HasPrefix(line, "----"):
+			flush()
+		case inInvite:
+			name, value, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			switch strings.ToLower(strings.TrimSpace(name)) {
+			case "subject":
+				subject = strings.TrimSpace(value)
+			case "call-id", "i":
+				callID = strings.TrimSpace(value)
+			}
 		}
 	}
-	return []string{"unknown"}
+	flush()
+	return out
 }

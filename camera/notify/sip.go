@@ -117,7 +117,8 @@ func (s *SIP) Send(ctx context.Context, m Message) error {
 		case <-ringCtx.Done():
 		}
 	}()
-	sess, err := dua.Invite(ringCtx, s.uri, sdpOffer(local, mediaPort), sip.NewHeader("Content-Type", "application/sdp"))
+	sess, err := dua.Invite(ringCtx, s.uri, sdpOffer(local, mediaPort), sip.NewHeader("Content-Type", "application/sdp"),
+		sip.NewHeader("Subject", CallSubject(m)))
 	if err != nil {
 		return fmt.Errorf("sip: invite %s: %w", s.cfg.URI, err)
 	}
@@ -145,6 +146,26 @@ func (s *SIP) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("sip: %w", streamErr)
 	}
 	return nil
+}
+
+// maxSubject bounds the Subject header: a phone shows one line, and a long detail must not push the
+// INVITE past a UDP datagram.
+const maxSubject = 200
+
+// CallSubject is the Subject header of a call (RFC 3261 section 20.36): the camera, the kind, the time
+// and the detail, so that a phone's display or a PBX's call log says what the tones say and more.
+func CallSubject(m Message) string {
+	s := fmt.Sprintf("[%s] %s at %s: %s", m.Camera, m.Kind, m.Time.UTC().Format(time.RFC3339), m.Detail)
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > maxSubject {
+		s = strings.ToValidUTF8(s[:maxSubject], "")
+	}
+	return s
 }
 
 // stream sends pcmu to dst as RTP packets of 20 ms, one every 20 ms on the channel's clock.

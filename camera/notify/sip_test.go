@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pion/rtp"
 	"vsslab/camera/clock"
@@ -13,7 +14,7 @@ import (
 )
 
 func TestSIPCallsSippAndPlaysTone(t *testing.T) {
-	uas, err := peers.StartSIPp()
+	uas, err := peers.StartSIPp(peers.SIPpOptions{})
 	skipUnavailable(t, err)
 	t.Cleanup(func() { uas.Close() })
 	// The real clock paces the RTP packets here, as the answering side expects real-time audio.
@@ -33,7 +34,8 @@ func TestSIPCallsSippAndPlaysTone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"INVITE sip:alarm@127.0.0.1", "ACK sip:", "BYE sip:", "m=audio", "a=rtpmap:0 PCMU/8000"} {
+	for _, want := range []string{"INVITE sip:alarm@127.0.0.1", "ACK sip:", "BYE sip:", "m=audio", "a=rtpmap:0 PCMU/8000",
+		"Subject: " + CallSubject(storageMessage())} {
 		if !strings.Contains(trace, want) {
 			t.Errorf("sipp trace lacks %q:\n%s", want, trace)
 		}
@@ -105,5 +107,23 @@ func TestNewSIPValidates(t *testing.T) {
 	}
 	if _, err := NewSIP(SIPConfig{URI: "sip:a@127.0.0.1"}, nil); err == nil {
 		t.Error("nil clock accepted")
+	}
+}
+
+func TestCallSubjectIsOneBoundedLine(t *testing.T) {
+	m := storageMessage()
+	got := CallSubject(m)
+	for _, want := range []string{m.Camera, m.Kind, m.Time.UTC().Format(time.RFC3339), m.Detail} {
+		if !strings.Contains(got, want) {
+			t.Errorf("subject %q lacks %q", got, want)
+		}
+	}
+	m.Detail = "line one\r\nX-Injected: yes" + strings.Repeat("é", 300)
+	got = CallSubject(m)
+	if strings.ContainsAny(got, "\r\n") {
+		t.Fatalf("subject carries a line break: %q", got)
+	}
+	if len(got) > maxSubject || !utf8.ValidString(got) {
+		t.Fatalf("subject is %d bytes (max %d), valid UTF-8 %v", len(got), maxSubject, utf8.ValidString(got))
 	}
 }

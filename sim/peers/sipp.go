@@ -2,6 +2,7 @@ package peers
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -12,8 +13,8 @@ import (
 	"sync"
 )
 
-// SIPp is a sipp user agent server on 127.0.0.1 that answers one call and then exits, writing the
-// SIP messages it saw to a trace. Its scenario is sipp's built-in "uas" with two changes: the SDP
+// SIPp is a sipp user agent server on 127.0.0.1 that answers a set number of calls, one after the
+// other, and then exits, writing the SIP messages it saw to a trace. Its scenario is sipp's built-in "uas" with two changes: the SDP
 // answer names the port of an RTP listener the peer owns (sipp's own media port only echoes, so it
 // cannot tell whether audio arrived), and the closing wait is short.
 type SIPp struct {
@@ -32,8 +33,20 @@ type SIPp struct {
 	rtpWG sync.WaitGroup
 }
 
-// StartSIPp starts sipp answering one call over UDP.
-func StartSIPp() (*SIPp, error) {
+// SIPpOptions configure the answering side.
+type SIPpOptions struct {
+	// Calls is how many calls sipp answers before it exits; 0 means 1.
+	Calls int
+}
+
+// StartSIPp starts sipp answering calls over UDP.
+func StartSIPp(opts SIPpOptions) (*SIPp, error) {
+	if opts.Calls < 0 {
+		return nil, fmt.Errorf("start sipp: %d calls", opts.Calls)
+	}
+	if opts.Calls == 0 {
+		opts.Calls = 1
+	}
 	bin, err := lookPath("sipp", "sip-tester")
 	if err != nil {
 		return nil, err
@@ -68,7 +81,7 @@ func StartSIPp() (*SIPp, error) {
 	}
 	s.trace = filepath.Join(s.dir, "messages.log")
 	s.p, err = startProcess("sipp", s.dir, bin, "-sf", scenario, "-i", "127.0.0.1", "-p", strconv.Itoa(port),
-		"-mp", strconv.Itoa(mediaPort), "-m", "1", "-nostdin", "-timeout", "60s",
+		"-mp", strconv.Itoa(mediaPort), "-m", strconv.Itoa(opts.Calls), "-nostdin", "-timeout", fmt.Sprintf("%ds", 60+30*opts.Calls),
 		"-trace_msg", "-message_file", s.trace)
 	if err != nil {
 		s.Close()
@@ -104,7 +117,28 @@ func (s *SIPp) RTPPackets() [][]byte {
 	return append([][]byte(nil), s.pkts...)
 }
 
-// Wait waits for sipp to finish its one call and exit; an error means the call did not go as the
+// RTPStreams returns the RTP packets that reached RTPAddr grouped by their SSRC, one stream per call,
+// in the order the streams began. Payloads that are not RTP are left out.
+func (s *SIPp) RTPStreams() [][][]byte {
+	var out [][][]byte
+	index := map[uint32]int{}
+	for _, p := range s.RTPPackets() {
+		if len(p) < 12 || p[0]>>6 != 2 {
+			continue
+		}
+		ssrc := binary.BigEndian.Uint32(p[8:12])
+		i, ok := index[ssrc]
+		if !ok {
+			i = len(out)
+			index[ssrc] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], p)
+	}
+	return out
+}
+
+// Wait waits for sipp to finish its calls and exit; an error means the call did not go as the
 // scenario expects (sipp exits non-zero when a call failed).
 func (s *SIPp) Wait(ctx context.Context) error { return s.p.wait(ctx) }
 
