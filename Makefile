@@ -54,6 +54,7 @@ bench:
 	$(GO) test -run '^$$' -bench . ./sim/scene/
 	$(GO) test -run '^$$' -bench 'Seal|Open|DestroyBucket' ./camera/record/
 	$(GO) test -run '^$$' -bench . ./camera/motion/
+	$(GO) test -run '^$$' -bench . ./scenarios/portscan/
 
 serve: build
 	$(BIN) camera serve --state ./camera-state

@@ -53,7 +53,7 @@ func benchEvidence(s *suite) {
 			Expect(line()).To(Equal(gpio.Low), "a user cannot open the debug access")
 			s.expectStatus(ctx, 200, admin, "PATCH", "/api/v1/settings", map[string]any{"debug": map[string]any{"enabled": true}})
 			Expect(line()).To(Equal(gpio.High), "an admin can")
-			evidence("scope", "the debug-enable line (the board part of NET-2); the port scan part of the row is not checked by this suite yet")
+			evidence("scope", "the debug-enable line, the board part of NET-2; the port scan is the Network exposure spec")
 			evidence("debug_enable in factory state", factory.String())
 			evidence("user's attempt", byUser.Status)
 			evidence("debug_enable: changes since power-on", s.edges(lineDebugEnable))

@@ -87,6 +87,7 @@ func Register(env Env) {
 	deletionPeriods(s)
 	playbackRights(s)
 	storageMonitoring(s)
+	networkExposure(s)
 	benchEvidence(s)
 }
 

@@ -495,4 +495,17 @@ func (h *HIL) Close() error {
 	return nil
 }
 
-var _ Lines = (*HIL)(nil)
+// ScanHost is the board's address, from the camera's URL: a board is a host of its own, so whatever
+// answers there is the camera's.
+func (h *HIL) ScanHost() (host, shared string) {
+	u, err := url.Parse(h.base)
+	if err != nil {
+		return "", ""
+	}
+	return u.Hostname(), ""
+}
+
+var (
+	_ Lines     = (*HIL)(nil)
+	_ Scannable = (*HIL)(nil)
+)

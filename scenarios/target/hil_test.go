@@ -152,6 +152,9 @@ func TestHILProbesFollowTheProfilesConvention(t *testing.T) {
 	g.Expect(h.lines[hilboard.LineMicEnable].gpio).To(Equal(p.Probes["probe_mic"]))
 	_, _, err := h.Line(hilboard.LineDebugEnable)
 	g.Expect(err).To(MatchError(ContainSubstring("no probe for debug_enable: wire one and name it probe_debug")))
+	host, shared := h.ScanHost()
+	g.Expect(host).To(Equal(strings.Split(strings.TrimPrefix(w.Server.HTTPSURL(), "https://"), ":")[0]), "a board is scanned at the camera's address")
+	g.Expect(shared).To(BeEmpty(), "a board is a host of its own")
 }
 
 func TestNewHILRefusesWhatWouldMisleadARun(t *testing.T) {

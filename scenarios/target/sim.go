@@ -2,9 +2,11 @@ package target
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"image"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,6 +46,9 @@ type Sim struct {
 	// board is the profile of the virtual board the camera runs on (HILSim); nil: the scene sensor.
 	board   *hilboard.Profile
 	cleanup func()
+	// host is the loopback address the camera alone listens on; control is one nobody listens on
+	// (see ScanHost). host is 127.0.0.1, and control "", where the system gives no address of its own.
+	host, control string
 }
 
 // flashDir is where the simulated camera keeps its flash and its card: in memory (/dev/shm) where
@@ -73,7 +78,13 @@ func newSim(kind, dir, model string, seed int64, board *hilboard.Profile) (*Sim,
 		return nil, fmt.Errorf("%s target: %w", kind, err)
 	}
 	stateDir := filepath.Join(flash, "camera-state")
-	s := &Sim{kind: kind, model: model, seed: seed, dir: stateDir, clk: simclock.New(simclock.Epoch()), cardCapacity: -1, board: board, cleanup: cleanup}
+	s := &Sim{kind: kind, model: model, seed: seed, dir: stateDir, clk: simclock.New(simclock.Epoch()), cardCapacity: -1, board: board, cleanup: cleanup,
+		host: "127.0.0.1"}
+	if own, err := ownLoopback(); err == nil {
+		if control, err := ownLoopback(); err == nil && control != own {
+			s.host, s.control = own, control
+		}
+	}
 	if err := s.start(); err != nil {
 		return nil, err
 	}
@@ -81,7 +92,8 @@ func newSim(kind, dir, model string, seed int64, board *hilboard.Profile) (*Sim,
 }
 
 func (s *Sim) start() error {
-	httpsAddr, httpAddr, rtspAddr := "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	own := net.JoinHostPort(s.host, "0")
+	httpsAddr, httpAddr, rtspAddr := own, own, own
 	if s.w != nil {
 		// A restarted camera keeps its address, as a real one keeps its IP.
 		httpsAddr = strings.TrimPrefix(s.w.Server.HTTPSURL(), "https://")
@@ -112,6 +124,32 @@ func (s *Sim) start() error {
 		w.Card.Eject()
 	}
 	return nil
+}
+
+// ownLoopback picks an address of its own in 127.64.0.0/10 (the whole of 127.0.0.0/8 is the
+// loopback on Linux), so that a port scan of it sees one camera's listeners and nobody else's.
+func ownLoopback() (string, error) {
+	var b [3]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("own loopback address: %w", err)
+	}
+	ip := net.IPv4(127, 64+b[0]%64, b[1], 1+b[2]%254).String()
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		return "", fmt.Errorf("own loopback address %s: %w", ip, err)
+	}
+	ln.Close()
+	return ip, nil
+}
+
+// ScanHost is the camera's own loopback address and a control address on the same host that no one
+// binds: the harness's peers and the host's services listen elsewhere, and whatever answers on
+// the control address listens on every address of the host. "" when the camera shares 127.0.0.1.
+func (s *Sim) ScanHost() (host, shared string) {
+	if s.control == "" {
+		return "", ""
+	}
+	return s.host, s.control
 }
 
 func (s *Sim) world() *world.World {
@@ -250,6 +288,7 @@ var (
 	_ Card        = (*Sim)(nil)
 	_ MotionInput = (*Sim)(nil)
 	_ Scenery     = (*Sim)(nil)
+	_ Scannable   = (*Sim)(nil)
 )
 
 // Truth is what the simulated sensor sees at the current virtual time, before the camera masks it,

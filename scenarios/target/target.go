@@ -80,6 +80,15 @@ type Observed interface {
 	OutboundAttempts() []Attempt
 }
 
+// Scannable is a target whose network address a spec may port-scan (NET-2). Host is the address
+// the camera answers on, and nothing else does. Shared, when not "", is another address of the same
+// host where the camera does not listen: a port open there belongs to a program listening on every
+// address of the host (a wildcard listener), not to the camera, and a scan of Host sees it too. A
+// board on a bench is a host of its own and has no Shared address.
+type Scannable interface {
+	ScanHost() (host, shared string)
+}
+
 // Storage is the capability of reaching the camera's own storage directly, as an attacker with the
 // card in hand could: for tamper-evidence checks (AUD-2).
 type Storage interface {

@@ -2,7 +2,10 @@ package target
 
 import (
 	"context"
+	"crypto/tls"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,6 +54,34 @@ func TestSimCapabilities(t *testing.T) {
 	g.Expect(s.Clock().Now().Sub(before)).To(Equal(time.Hour))
 	g.Expect(s.OutboundAttempts()).To(BeEmpty())
 	g.Expect(s.StateDir()).To(BeADirectory())
+}
+
+// TestSimHasAnAddressOfItsOwn: the camera answers on a loopback address no one else binds, the same
+// one after a power cycle, and the control address is another.
+func TestSimHasAnAddressOfItsOwn(t *testing.T) {
+	g := NewWithT(t)
+	s, err := NewSim(t.TempDir(), "iot", 1)
+	g.Expect(err).NotTo(HaveOccurred())
+	defer s.Close()
+	host, shared := s.ScanHost()
+	if host == "" {
+		t.Skip("this host gives no loopback address of its own")
+	}
+	g.Expect(host).NotTo(Equal("127.0.0.1"))
+	g.Expect(shared).NotTo(Or(BeEmpty(), Equal(host), Equal("127.0.0.1")))
+	for _, raw := range []string{s.BaseURL(), s.HTTPURL(), s.RTSPURL()} {
+		u, err := url.Parse(raw)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(u.Hostname()).To(Equal(host), raw)
+	}
+	g.Expect(s.PowerCycle(context.Background())).To(Succeed())
+	h2, s2 := s.ScanHost()
+	g.Expect([]string{h2, s2}).To(Equal([]string{host, shared}))
+	// The certificate names the address, for clients that check names rather than a pin.
+	c, err := tls.Dial("tcp", strings.TrimPrefix(s.BaseURL(), "https://"), &tls.Config{InsecureSkipVerify: true})
+	g.Expect(err).NotTo(HaveOccurred())
+	defer c.Close()
+	g.Expect(c.ConnectionState().PeerCertificates[0].VerifyHostname(host)).To(Succeed())
 }
 
 func TestSimRefusesUnknownModel(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
@@ -138,7 +139,7 @@ func Start(opts Options) (*World, error) {
 		Clock:       opts.Clock,
 		Sensor:      chart,
 		Dialer:      obs,
-		Hosts:       []string{"localhost", "127.0.0.1", "::1"},
+		Hosts:       certHosts(opts.HTTPS),
 		Microphone:  mic,
 		Card:        card.Medium{Card: sd},
 		Speaker:     spk,
@@ -224,4 +225,14 @@ func (m microphone) Read(from, to time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("microphone: interval ends before it starts")
 	}
 	return scene.Tone(m.seed, from.Sub(m.epoch), to.Sub(m.epoch)), nil
+}
+
+// certHosts are the names in the camera's certificate: the loopback names, and the address it
+// listens on when that is another one.
+func certHosts(listen string) []string {
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	if h, _, err := net.SplitHostPort(listen); err == nil && net.ParseIP(h) != nil && !slices.Contains(hosts, h) {
+		hosts = append(hosts, h)
+	}
+	return hosts
 }

@@ -1,6 +1,7 @@
 package world
 
 import (
+	"slices"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -42,4 +43,17 @@ func TestStartRefusesABadModel(t *testing.T) {
 	g := NewWithT(t)
 	_, err := Start(Options{StateDir: t.TempDir(), Model: "box", Clock: simclock.New(simclock.Epoch()), HTTPS: "127.0.0.1:0"})
 	g.Expect(err).To(HaveOccurred())
+}
+
+func TestCertHostsNameTheListenAddress(t *testing.T) {
+	got := certHosts("127.77.1.2:0")
+	if !slices.Contains(got, "127.77.1.2") || !slices.Contains(got, "127.0.0.1") {
+		t.Fatalf("hosts %v", got)
+	}
+	if got := certHosts("127.0.0.1:8443"); len(got) != 3 {
+		t.Fatalf("the loopback address is named twice: %v", got)
+	}
+	if got := certHosts("camera.local:8443"); slices.Contains(got, "camera.local") {
+		t.Fatalf("a name that is not an address was added: %v", got)
+	}
 }
