@@ -62,7 +62,8 @@ type Config struct {
 	Clock clock.Clock
 	// Sensor delivers the images.
 	Sensor Sensor
-	// Dialer opens outbound connections (only the update check, when an admin enables it).
+	// Dialer opens every outbound connection: the update check, NAS transfers and notifications, each
+	// only once an admin has configured it.
 	Dialer Dialer
 	// Random is the source of keys and salts; crypto/rand.Reader when nil.
 	Random io.Reader

@@ -362,12 +362,16 @@ func (c *Camera) notifyChanged(prev, next settings.Settings) {
 
 // startNotifier builds the dispatcher from the channels in s (replacing a running one).
 func (c *Camera) startNotifier(s settings.Settings) {
-	routes, err := s.Notify.Channels.Routes(notify.Deps{
+	deps := notify.Deps{
 		Clock:      c.cfg.Clock,
 		MediaClock: clock.System{},
 		Pin:        c.linePin,
 		Speaker:    c.cfg.Speaker,
-	})
+	}
+	if c.cfg.Dialer != nil {
+		deps.Dial = c.cfg.Dialer.DialContext
+	}
+	routes, err := s.Notify.Channels.Routes(deps)
 	var d *notify.Dispatcher
 	if err == nil && len(routes) > 0 {
 		d, err = notify.NewDispatcher(routes, notify.Options{Clock: c.cfg.Clock})

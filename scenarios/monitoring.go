@@ -318,6 +318,18 @@ func storageMonitoring(s *suite) {
 				defer cancel()
 				Expect(r.Wait(wctx)).To(Succeed(), "sipp finished its %d calls cleanly", 2*len(faults))
 			}
+			if obs, ok := s.env.Target.(target.Observed); ok {
+				// Every channel's connections went through the camera's dialer: the observer that
+				// PBD-4 relies on saw each receiving server.
+				seen := map[string]int{}
+				for _, at := range obs.OutboundAttempts() {
+					seen[at.Address]++
+				}
+				for name, addr := range rx.addrs() {
+					Expect(seen).To(HaveKey(addr), "the camera's dialer saw the %s channel's connections to %s", name, addr)
+				}
+				evidence("outbound connections the camera's dialer saw, by receiving server", seen)
+			}
 			evidence("channels configured", len(channels))
 			evidence("faults injected", len(faults))
 			evidence("first message of each fault, as each receiving server got it", table)
@@ -611,6 +623,27 @@ func (r *receivers) received(name string, t target.Target) []string {
 		return out
 	}
 	return nil
+}
+
+// addrs are the host:port each network receiver listens on, by channel.
+func (r *receivers) addrs() map[string]string {
+	out := map[string]string{}
+	if r.smtp != nil {
+		out["email"] = r.smtp.Addr
+	}
+	if r.vsftpd != nil {
+		out["ftp"] = r.vsftpd.Addr
+	}
+	if r.https != nil {
+		out["http"] = r.https.Listener.Addr().String()
+	}
+	if r.broker != nil {
+		out["mqtt"] = r.broker.Addr
+	}
+	if r.sipp != nil {
+		out["sip"] = r.sipp.Addr
+	}
+	return out
 }
 
 // ftpImages counts the JPEG images the FTP server received.

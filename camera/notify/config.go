@@ -225,6 +225,9 @@ type Deps struct {
 	Pin func(line string) (gpio.PinOut, error)
 	// Speaker is the camera's loudspeaker, for audio channels.
 	Speaker Speaker
+	// Dial opens every connection the network channels make: the camera's own dialer, so that
+	// notifications are outbound connections like any other (PBD-4). Nil uses a net.Dialer.
+	Dial DialFunc
 }
 
 // Routes validates cfg and builds a Route per entry, for NewDispatcher.
@@ -304,19 +307,19 @@ func (c ChannelConfig) build(deps Deps) (Channel, error) {
 			return nil, field("tls", errors.New(`"none" would send the password in clear`))
 		}
 		ch, err := NewEmail(EmailConfig{Host: c.Host, Port: c.Port, From: c.From, To: c.To, Username: c.Username,
-			Password: c.Password, TLS: c.TLS, AttachImage: c.AttachImage, TrustConfig: trust})
+			Password: c.Password, TLS: c.TLS, AttachImage: c.AttachImage, TrustConfig: trust, Dial: deps.Dial})
 		return ch, fieldFromMessage(err, "from", "to", "tls")
 	case "ftp":
 		if err := errors.Join(req("host", c.Host), port(), req("username", c.Username)); err != nil {
 			return nil, firstField(err)
 		}
-		ch, err := NewFTP(FTPConfig{Host: c.Host, Port: c.Port, Username: c.Username, Password: c.Password, Dir: c.Dir})
+		ch, err := NewFTP(FTPConfig{Host: c.Host, Port: c.Port, Username: c.Username, Password: c.Password, Dir: c.Dir, Dial: deps.Dial})
 		return ch, fieldFromMessage(err, "dir")
 	case "http":
 		if err := req("url", c.URL); err != nil {
 			return nil, err
 		}
-		ch, err := NewHTTP(HTTPConfig{URL: c.URL, Token: c.Token, IncludeImage: c.IncludeImage, TrustConfig: trust})
+		ch, err := NewHTTP(HTTPConfig{URL: c.URL, Token: c.Token, IncludeImage: c.IncludeImage, TrustConfig: trust, Dial: deps.Dial})
 		if err != nil {
 			return nil, field("url", err)
 		}
@@ -326,7 +329,7 @@ func (c ChannelConfig) build(deps Deps) (Channel, error) {
 			return nil, firstField(err)
 		}
 		ch, err := NewMQTT(MQTTConfig{Host: c.Host, Port: c.Port, Topic: c.Topic, Username: c.Username,
-			Password: c.Password, IncludeImage: c.IncludeImage})
+			Password: c.Password, IncludeImage: c.IncludeImage, Dial: deps.Dial})
 		return ch, fieldFromMessage(err, "topic")
 	case "sip":
 		if err := req("uri", c.URI); err != nil {
@@ -336,7 +339,7 @@ func (c ChannelConfig) build(deps Deps) (Channel, error) {
 		if media == nil {
 			media = deps.Clock
 		}
-		ch, err := NewSIP(SIPConfig{URI: c.URI, Repeat: c.Repeat, RingSeconds: c.RingSeconds}, media)
+		ch, err := NewSIP(SIPConfig{URI: c.URI, Repeat: c.Repeat, RingSeconds: c.RingSeconds, Dial: deps.Dial}, media)
 		return ch, fieldFromMessage(err, "uri", "repeat", "ring_seconds")
 	case "led":
 		if err := req("line", c.Line); err != nil {

@@ -1,10 +1,14 @@
 package notify
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"periph.io/x/conn/v3/gpio"
 	"vsslab/sim/clock"
@@ -176,4 +180,64 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("redacted form does not parse back: %v", err)
 		}
 	})
+}
+
+// refusingDialer records every attempt and refuses it, as the simulated world's observer does with
+// an address off the loopback.
+type refusingDialer struct {
+	mu       sync.Mutex
+	attempts []string
+}
+
+var errRefusedByTest = errors.New("refused by the test's dialer")
+
+func (d *refusingDialer) dial(_ context.Context, network, address string) (net.Conn, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.attempts = append(d.attempts, network+" "+address)
+	return nil, errRefusedByTest
+}
+
+// TestNetworkChannelsDialThroughDeps: every network channel opens its connections with the dialer
+// the camera hands it, so an observer sees (and can refuse) each one; none goes around it.
+func TestNetworkChannelsDialThroughDeps(t *testing.T) {
+	cfg, err := ParseConfig([]byte(sampleConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.New(clock.Epoch())
+	d := &refusingDialer{}
+	routes, err := cfg.Routes(Deps{Clock: clk, Speaker: &recordingSpeaker{}, Dial: d.dial,
+		Pin: func(string) (gpio.PinOut, error) { return &recordingPin{clk: clk}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"email": "tcp mail.example.org:587",
+		"ftp":   "tcp 10.0.0.5:21",
+		"http":  "tcp hooks.example.org:443",
+		"mqtt":  "tcp 10.0.0.6:1883",
+		"sip":   "udp 10.0.0.7:5060",
+	}
+	for _, r := range routes {
+		addr, network := want[r.Channel.Kind()]
+		if !network {
+			continue
+		}
+		d.mu.Lock()
+		d.attempts = nil
+		d.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := r.Channel.Send(ctx, storageMessage())
+		cancel()
+		if !errors.Is(err, errRefusedByTest) && (err == nil || !strings.Contains(err.Error(), errRefusedByTest.Error())) {
+			t.Errorf("%s: Send = %v, want the dialer's refusal", r.Channel.Kind(), err)
+		}
+		d.mu.Lock()
+		got := d.attempts
+		d.mu.Unlock()
+		if len(got) == 0 || got[0] != addr {
+			t.Errorf("%s: the dialer saw %v, want %q first", r.Channel.Kind(), got, addr)
+		}
+	}
 }

@@ -23,6 +23,8 @@ import (
 
 // EmailConfig is an e-mail channel: SMTP submission with STARTTLS and AUTH PLAIN.
 type EmailConfig struct {
+	// Dial opens the connection to the server; nil uses a net.Dialer.
+	Dial     DialFunc `json:"-"`
 	Host     string   `json:"host"`
 	Port     int      `json:"port"`
 	From     string   `json:"from"`
@@ -87,8 +89,7 @@ func (e *Email) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("email: compose: %w", err)
 	}
 	addr := net.JoinHostPort(e.cfg.Host, strconv.Itoa(e.cfg.Port))
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := e.cfg.Dial.orDefault()(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("email: dial %s: %w", addr, err)
 	}

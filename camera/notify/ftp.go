@@ -17,10 +17,12 @@ import (
 // FTPConfig is an FTP image-transfer channel. Plain FTP sends the password in clear, so it belongs on
 // a trusted network; the channel is what MON-2 names and what many alarm receivers accept.
 type FTPConfig struct {
-	Host     string `json:"host"`
-	Port     int    `json:"port"`
-	Username string `json:"username"`
-	Password string `json:"password,omitempty"`
+	// Dial opens the control and data connections; nil uses a net.Dialer.
+	Dial     DialFunc `json:"-"`
+	Host     string   `json:"host"`
+	Port     int      `json:"port"`
+	Username string   `json:"username"`
+	Password string   `json:"password,omitempty"`
 	// Dir is the directory uploads go to, created if missing; empty means the login directory.
 	Dir string `json:"dir,omitempty"`
 }
@@ -54,7 +56,13 @@ func (f *FTP) Kind() string { return "ftp" }
 // files finds the image already complete.
 func (f *FTP) Send(ctx context.Context, m Message) error {
 	addr := net.JoinHostPort(f.cfg.Host, strconv.Itoa(f.cfg.Port))
-	c, err := ftp.Dial(addr, ftp.DialWithContext(ctx), ftp.DialWithTimeout(30*time.Second))
+	dial := f.cfg.Dial.orDefault()
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	c, err := ftp.Dial(addr, ftp.DialWithDialFunc(func(network, address string) (net.Conn, error) {
+		// The data connections of passive mode come through here too, each bounded like the first.
+		return dial(dctx, network, address)
+	}))
 	if err != nil {
 		return fmt.Errorf("ftp: dial %s: %w", addr, err)
 	}

@@ -14,7 +14,9 @@ import (
 
 // HTTPConfig is a network-message channel: an HTTPS POST of a JSON body (a webhook).
 type HTTPConfig struct {
-	URL string `json:"url"`
+	// Dial opens the connection to the receiver; nil uses a net.Dialer.
+	Dial DialFunc `json:"-"`
+	URL  string   `json:"url"`
 	// Token, when set, is sent as "Authorization: Bearer <token>".
 	Token        string `json:"token,omitempty"`
 	IncludeImage bool   `json:"include_image,omitempty"`
@@ -62,7 +64,7 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	if err != nil {
 		return nil, fmt.Errorf("http: %w", err)
 	}
-	tr := &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true}
+	tr := &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true, DialContext: cfg.Dial.orDefault(), Proxy: nil}
 	client := &http.Client{
 		Transport: tr,
 		Timeout:   30 * time.Second,

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -17,12 +18,14 @@ import (
 
 // MQTTConfig is a network-message channel: an MQTT publish (QoS 1) of the same JSON body as HTTP.
 type MQTTConfig struct {
-	Host         string `json:"host"`
-	Port         int    `json:"port"`
-	Topic        string `json:"topic"`
-	Username     string `json:"username,omitempty"`
-	Password     string `json:"password,omitempty"`
-	IncludeImage bool   `json:"include_image,omitempty"`
+	// Dial opens the connection to the broker; nil uses a net.Dialer.
+	Dial         DialFunc `json:"-"`
+	Host         string   `json:"host"`
+	Port         int      `json:"port"`
+	Topic        string   `json:"topic"`
+	Username     string   `json:"username,omitempty"`
+	Password     string   `json:"password,omitempty"`
+	IncludeImage bool     `json:"include_image,omitempty"`
 }
 
 // MQTT publishes each message with QoS 1, so Send returns only once the broker has the message.
@@ -69,13 +72,17 @@ func (q *MQTT) Send(ctx context.Context, m Message) error {
 	if _, err := rand.Read(id); err != nil {
 		return fmt.Errorf("mqtt: client id: %w", err)
 	}
+	dial := q.cfg.Dial.orDefault()
 	broker := "tcp://" + net.JoinHostPort(q.cfg.Host, strconv.Itoa(q.cfg.Port))
 	opts := mqtt.NewClientOptions().
 		AddBroker(broker).
 		SetClientID("vsslab-" + hex.EncodeToString(id)).
 		SetAutoReconnect(false).
 		SetConnectRetry(false).
-		SetConnectTimeout(30 * time.Second)
+		SetConnectTimeout(30 * time.Second).
+		SetCustomOpenConnectionFn(func(u *url.URL, _ mqtt.ClientOptions) (net.Conn, error) {
+			return dial(ctx, "tcp", u.Host)
+		})
 	if q.cfg.Username != "" {
 		opts.SetUsername(q.cfg.Username).SetPassword(q.cfg.Password)
 	}

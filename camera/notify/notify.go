@@ -11,6 +11,7 @@ package notify
 
 import (
 	"context"
+	"net"
 	"time"
 )
 
@@ -84,6 +85,20 @@ func isStorageKind(kind string) bool {
 		return true
 	}
 	return false
+}
+
+// DialFunc opens a network connection. The camera hands its channels its own dialer, so that every
+// connection a notification opens passes the same gate as the camera's others: a simulated world
+// observes (and may refuse) each attempt (PBD-4).
+type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
+
+// orDefault is d, or a plain net.Dialer's when d is nil.
+func (d DialFunc) orDefault() DialFunc {
+	if d != nil {
+		return d
+	}
+	var nd net.Dialer
+	return nd.DialContext
 }
 
 // wait waits d on clk, or returns ctx's error if ctx ends first.

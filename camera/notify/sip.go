@@ -20,7 +20,9 @@ import (
 // SIPConfig is a telephone-call channel: the camera calls URI over SIP/UDP and plays the kind's tone
 // sequence (see RenderTone) as G.711 µ-law.
 type SIPConfig struct {
-	URI string `json:"uri"`
+	// Dial reaches the phone: the call's route and its audio go through it; nil uses a net.Dialer.
+	Dial DialFunc `json:"-"`
+	URI  string   `json:"uri"`
 	// Repeat is how many times the tone sequence is played; 0 means 3.
 	Repeat int `json:"repeat,omitempty"`
 	// RingSeconds bounds how long the call may ring unanswered; 0 means 30.
@@ -82,7 +84,8 @@ func (s *SIP) Send(ctx context.Context, m Message) error {
 		port = 5060
 	}
 	target := net.JoinHostPort(s.uri.Host, strconv.Itoa(port))
-	local, err := localIPFor(target)
+	dial := s.cfg.Dial.orDefault()
+	local, err := localIPFor(ctx, dial, target)
 	if err != nil {
 		return fmt.Errorf("sip: %w", err)
 	}
@@ -135,7 +138,12 @@ func (s *SIP) Send(ctx context.Context, m Message) error {
 		if err != nil {
 			return fmt.Errorf("answer sdp: %w", err)
 		}
-		return s.stream(ctx, media, net.UDPAddrFromAddrPort(dst), RenderTone(m.Kind, s.cfg.Repeat))
+		audio, err := dial(ctx, "udp", dst.String())
+		if err != nil {
+			return fmt.Errorf("rtp: %w", err)
+		}
+		defer audio.Close()
+		return s.stream(ctx, audio, RenderTone(m.Kind, s.cfg.Repeat))
 	}()
 	// Hang up even when streaming failed, so the phone does not stay off the hook.
 	byeCtx := context.WithoutCancel(ctx)
@@ -168,8 +176,9 @@ func CallSubject(m Message) string {
 	return s
 }
 
-// stream sends pcmu to dst as RTP packets of 20 ms, one every 20 ms on the channel's clock.
-func (s *SIP) stream(ctx context.Context, conn *net.UDPConn, dst *net.UDPAddr, pcmu []byte) error {
+// stream sends pcmu over conn (connected to the answer's media address) as RTP packets of 20 ms, one
+// every 20 ms on the channel's clock.
+func (s *SIP) stream(ctx context.Context, conn net.Conn, pcmu []byte) error {
 	var rnd [10]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return fmt.Errorf("rtp: random: %w", err)
@@ -194,8 +203,8 @@ func (s *SIP) stream(ctx context.Context, conn *net.UDPConn, dst *net.UDPAddr, p
 		if err != nil {
 			return fmt.Errorf("rtp: marshal: %w", err)
 		}
-		if _, err := conn.WriteToUDP(b, dst); err != nil {
-			return fmt.Errorf("rtp: send to %s: %w", dst, err)
+		if _, err := conn.Write(b); err != nil {
+			return fmt.Errorf("rtp: send to %s: %w", conn.RemoteAddr(), err)
 		}
 		seq++
 		ts += rtpPacketSamples
@@ -206,14 +215,19 @@ func (s *SIP) stream(ctx context.Context, conn *net.UDPConn, dst *net.UDPAddr, p
 	return nil
 }
 
-// localIPFor finds the local address the system would use to reach target (no packet is sent).
-func localIPFor(target string) (net.IP, error) {
-	c, err := net.Dial("udp", target)
+// localIPFor finds the local address the system would use to reach target (connecting a UDP socket
+// sends no packet). It goes through dial, so the call is an attempt the camera's dialer sees.
+func localIPFor(ctx context.Context, dial DialFunc, target string) (net.IP, error) {
+	c, err := dial(ctx, "udp", target)
 	if err != nil {
 		return nil, fmt.Errorf("route to %s: %w", target, err)
 	}
 	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).IP, nil
+	ap, err := netip.ParseAddrPort(c.LocalAddr().String())
+	if err != nil {
+		return nil, fmt.Errorf("route to %s: local address %s: %w", target, c.LocalAddr(), err)
+	}
+	return net.IP(ap.Addr().Unmap().AsSlice()), nil
 }
 
 // sdpOffer offers PCMU/8000 in 20 ms packets, send-only: the camera speaks, it does not listen.
