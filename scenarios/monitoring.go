@@ -256,6 +256,7 @@ func storageMonitoring(s *suite) {
 			read := s.settings(ctx, admin)
 			raw, _ := json.Marshal(read["notify"])
 			Expect(string(raw)).NotTo(ContainSubstring(receiverPassword), "channel secrets are never read back")
+			evidence("what each receiving server demands of the camera", rx.demands())
 			mon := s.enableMonitor(ctx, admin, "storage_available", "transfer")
 
 			type delivery struct {
@@ -526,14 +527,16 @@ func (r *receivers) email() (string, map[string]any, error) {
 }
 
 func (r *receivers) ftpServer() (string, map[string]any, error) {
-	srv, err := peers.StartVsftpd()
+	// vsftpd refuses a login or a transfer that is not encrypted, so a delivery proves FTP over TLS.
+	srv, err := peers.StartVsftpd(peers.VsftpdOptions{TLS: "explicit"})
 	if err != nil {
 		return "ftp", nil, err
 	}
 	r.vsftpd = srv
 	r.closers = append(r.closers, func() { _ = srv.Close() })
 	host, port := splitHostPort(srv.Addr)
-	return "ftp", map[string]any{"type": "ftp", "host": host, "port": port, "username": srv.User, "password": srv.Password, "dir": "alarms"}, nil
+	return "ftp", map[string]any{"type": "ftp", "host": host, "port": port, "username": srv.User, "password": srv.Password,
+		"dir": "alarms", "tls": "explicit", "ca_pem": string(srv.Cert.PEM)}, nil
 }
 
 func (r *receivers) http() (string, map[string]any, error) {
@@ -554,13 +557,15 @@ func (r *receivers) http() (string, map[string]any, error) {
 }
 
 func (r *receivers) mqttBroker() (string, map[string]any, error) {
-	broker, err := peers.StartMosquitto(peers.MosquittoOptions{Username: "camera", Password: receiverPassword})
+	// The broker's only listener speaks TLS, so a delivery proves MQTT over TLS.
+	broker, err := peers.StartMosquitto(peers.MosquittoOptions{Username: "camera", Password: receiverPassword, TLS: true})
 	if err != nil {
 		return "mqtt", nil, err
 	}
 	r.broker = broker
 	r.closers = append(r.closers, func() { _ = broker.Close() })
-	opts := mqtt.NewClientOptions().AddBroker(broker.BrokerURL).SetClientID("vsslab-spec").SetUsername("camera").SetPassword(receiverPassword)
+	opts := mqtt.NewClientOptions().AddBroker(broker.BrokerURL).SetClientID("vsslab-spec").SetUsername("camera").
+		SetPassword(receiverPassword).SetTLSConfig(broker.Cert.ClientTLS())
 	c := mqtt.NewClient(opts)
 	if t := c.Connect(); !t.WaitTimeout(10*time.Second) || t.Error() != nil {
 		return "mqtt", nil, fmt.Errorf("subscribe to the broker: %v", t.Error())
@@ -575,7 +580,8 @@ func (r *receivers) mqttBroker() (string, map[string]any, error) {
 	r.sub = c
 	r.closers = append(r.closers, func() { c.Disconnect(100) })
 	host, port := splitHostPort(broker.Addr)
-	return "mqtt", map[string]any{"type": "mqtt", "host": host, "port": port, "topic": "cam/alarms", "username": "camera", "password": receiverPassword}, nil
+	return "mqtt", map[string]any{"type": "mqtt", "host": host, "port": port, "topic": "cam/alarms", "username": "camera",
+		"password": receiverPassword, "tls": "tls", "pin_sha256": hex.EncodeToString(broker.Cert.SHA256[:])}, nil
 }
 
 func (r *receivers) sip() (string, map[string]any, error) {
@@ -642,6 +648,28 @@ func (r *receivers) addrs() map[string]string {
 	}
 	if r.sipp != nil {
 		out["sip"] = r.sipp.Addr
+	}
+	return out
+}
+
+// demands says, per channel, what the receiving server refuses to do without, so a delivery it
+// accepted shows the camera met it.
+func (r *receivers) demands() map[string]string {
+	out := map[string]string{}
+	if r.smtp != nil {
+		out["email"] = "AUTH only after STARTTLS, no mail before AUTH (go-smtp)"
+	}
+	if r.vsftpd != nil {
+		out["ftp"] = "vsftpd: login and every data connection over TLS (AUTH TLS, PROT P), data sessions resuming the control session"
+	}
+	if r.https != nil {
+		out["http"] = "HTTPS with a self-signed certificate the camera pins; bearer token"
+	}
+	if r.broker != nil {
+		out["mqtt"] = "mosquitto: one listener, MQTT over TLS only; password file"
+	}
+	if r.sipp != nil {
+		out["sip"] = "sipp UAS on UDP: INVITE, 180, 200, ACK, RTP, BYE"
 	}
 	return out
 }

@@ -61,11 +61,11 @@ func fieldsOf(typ string) []string {
 	case "email":
 		return []string{"host", "port", "from", "to", "username", "password", "tls", "attach_image", "ca_pem", "pin_sha256"}
 	case "ftp":
-		return []string{"host", "port", "username", "password", "dir"}
+		return []string{"host", "port", "username", "password", "dir", "tls", "ca_pem", "pin_sha256"}
 	case "http":
 		return []string{"url", "token", "include_image", "ca_pem", "pin_sha256"}
 	case "mqtt":
-		return []string{"host", "port", "topic", "username", "password", "include_image"}
+		return []string{"host", "port", "topic", "username", "password", "include_image", "tls", "ca_pem", "pin_sha256"}
 	case "sip":
 		return []string{"uri", "repeat", "ring_seconds"}
 	case "led":
@@ -313,8 +313,9 @@ func (c ChannelConfig) build(deps Deps) (Channel, error) {
 		if err := errors.Join(req("host", c.Host), port(), req("username", c.Username)); err != nil {
 			return nil, firstField(err)
 		}
-		ch, err := NewFTP(FTPConfig{Host: c.Host, Port: c.Port, Username: c.Username, Password: c.Password, Dir: c.Dir, Dial: deps.Dial})
-		return ch, fieldFromMessage(err, "dir")
+		ch, err := NewFTP(FTPConfig{Host: c.Host, Port: c.Port, Username: c.Username, Password: c.Password, Dir: c.Dir,
+			TLS: c.TLS, TrustConfig: trust, Dial: deps.Dial})
+		return ch, fieldFromMessage(err, "dir", "tls")
 	case "http":
 		if err := req("url", c.URL); err != nil {
 			return nil, err
@@ -329,8 +330,8 @@ func (c ChannelConfig) build(deps Deps) (Channel, error) {
 			return nil, firstField(err)
 		}
 		ch, err := NewMQTT(MQTTConfig{Host: c.Host, Port: c.Port, Topic: c.Topic, Username: c.Username,
-			Password: c.Password, IncludeImage: c.IncludeImage, Dial: deps.Dial})
-		return ch, fieldFromMessage(err, "topic")
+			Password: c.Password, IncludeImage: c.IncludeImage, TLS: c.TLS, TrustConfig: trust, Dial: deps.Dial})
+		return ch, fieldFromMessage(err, "topic", "tls")
 	case "sip":
 		if err := req("uri", c.URI); err != nil {
 			return nil, err

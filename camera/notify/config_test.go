@@ -79,6 +79,11 @@ func TestValidateNamesBadField(t *testing.T) {
 		{`[{"id":"a","type":"http","on":["events"],"url":"https://x","pin_sha256":"12"}]`, "notify.channels[0].pin_sha256"},
 		{`[{"id":"a","type":"sip","on":["events"],"uri":"sip:a@b;transport=tcp"}]`, "notify.channels[0].uri"},
 		{`[{"id":"a","type":"mqtt","on":["events"],"host":"h","port":1,"topic":"a/+"}]`, "notify.channels[0].topic"},
+		{`[{"id":"a","type":"ftp","on":["events"],"host":"h","port":21,"username":"u","password":"p","tls":"none"}]`, "notify.channels[0].tls"},
+		{`[{"id":"a","type":"ftp","on":["events"],"host":"h","port":21,"username":"u","tls":"ssl"}]`, "notify.channels[0].tls"},
+		{`[{"id":"a","type":"ftp","on":["events"],"host":"h","port":21,"username":"u","pin_sha256":"12"}]`, "notify.channels[0].pin_sha256"},
+		{`[{"id":"a","type":"mqtt","on":["events"],"host":"h","port":1,"topic":"a","password":"p","tls":"none"}]`, "notify.channels[0].tls"},
+		{`[{"id":"a","type":"mqtt","on":["events"],"host":"h","port":1,"topic":"a","ca_pem":"not pem"}]`, "notify.channels[0].ca_pem"},
 	} {
 		cfg, err := ParseConfig([]byte(c.json))
 		if err != nil {

@@ -62,19 +62,11 @@ func NewEmail(cfg EmailConfig) (*Email, error) {
 			return nil, fmt.Errorf("email: to %q: %w", to, err)
 		}
 	}
-	switch cfg.TLS {
-	case "", "starttls":
-		cfg.TLS = "starttls"
-	case "none":
-		if cfg.Password != "" {
-			return nil, errors.New("email: refusing to send a password without tls")
-		}
-	default:
-		return nil, fmt.Errorf("email: tls %q is neither starttls nor none", cfg.TLS)
-	}
-	if _, err := cfg.clientTLS(cfg.Host); err != nil {
+	mode, err := transport(cfg.TLS, cfg.Password, cfg.TrustConfig, cfg.Host, "starttls")
+	if err != nil {
 		return nil, fmt.Errorf("email: %w", err)
 	}
+	cfg.TLS = mode
 	return &Email{cfg: cfg}, nil
 }
 

@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -14,8 +15,9 @@ import (
 	"github.com/jlaffaye/ftp"
 )
 
-// FTPConfig is an FTP image-transfer channel. Plain FTP sends the password in clear, so it belongs on
-// a trusted network; the channel is what MON-2 names and what many alarm receivers accept.
+// FTPConfig is an FTP image-transfer channel, the one MON-2 names and many alarm receivers accept.
+// It speaks FTP over TLS (RFC 4217) unless told otherwise, because plain FTP sends the password and
+// the image in clear.
 type FTPConfig struct {
 	// Dial opens the control and data connections; nil uses a net.Dialer.
 	Dial     DialFunc `json:"-"`
@@ -25,6 +27,11 @@ type FTPConfig struct {
 	Password string   `json:"password,omitempty"`
 	// Dir is the directory uploads go to, created if missing; empty means the login directory.
 	Dir string `json:"dir,omitempty"`
+	// TLS is "explicit" (the default: AUTH TLS on the control port, then every data connection
+	// encrypted too), "implicit" (TLS from the first byte, as on port 990), or "none" for a server on
+	// a trusted network; "none" never sends a password.
+	TLS string `json:"tls,omitempty"`
+	TrustConfig
 }
 
 // FTP uploads the event image (when there is one) and a .txt with the message, in passive mode.
@@ -46,6 +53,11 @@ func NewFTP(cfg FTPConfig) (*FTP, error) {
 	if strings.ContainsAny(cfg.Dir, "\r\n\x00") {
 		return nil, errors.New("ftp: dir contains a control character")
 	}
+	mode, err := transport(cfg.TLS, cfg.Password, cfg.TrustConfig, cfg.Host, "explicit", "implicit")
+	if err != nil {
+		return nil, fmt.Errorf("ftp: %w", err)
+	}
+	cfg.TLS = mode
 	return &FTP{cfg: cfg}, nil
 }
 
@@ -56,13 +68,13 @@ func (f *FTP) Kind() string { return "ftp" }
 // files finds the image already complete.
 func (f *FTP) Send(ctx context.Context, m Message) error {
 	addr := net.JoinHostPort(f.cfg.Host, strconv.Itoa(f.cfg.Port))
-	dial := f.cfg.Dial.orDefault()
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	c, err := ftp.Dial(addr, ftp.DialWithDialFunc(func(network, address string) (net.Conn, error) {
-		// The data connections of passive mode come through here too, each bounded like the first.
-		return dial(dctx, network, address)
-	}))
+	opts, err := f.dialOptions(dctx, f.cfg.Dial.orDefault())
+	if err != nil {
+		return fmt.Errorf("ftp: %w", err)
+	}
+	c, err := ftp.Dial(addr, opts...)
 	if err != nil {
 		return fmt.Errorf("ftp: dial %s: %w", addr, err)
 	}
@@ -87,6 +99,45 @@ func (f *FTP) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("ftp: upload %s: %w", txt, err)
 	}
 	return nil
+}
+
+// dialOptions connects the library through dial, which opens the control connection first and then
+// one data connection per transfer. The library encrypts the control connection of explicit TLS
+// itself (after AUTH TLS) but leaves every connection from a custom dial function as it is, so the
+// data connections, and the control connection of implicit TLS, are wrapped here. They share one
+// session cache, so a data connection resumes the control connection's TLS session, which servers
+// such as vsftpd require to be sure the data comes from the client that logged in. The handshake is
+// left to the first read or write: a server starts TLS on a data connection only once it has the
+// transfer command, which the library sends after dialing.
+func (f *FTP) dialOptions(ctx context.Context, dial DialFunc) ([]ftp.DialOption, error) {
+	if f.cfg.TLS == "none" {
+		return []ftp.DialOption{ftp.DialWithDialFunc(func(network, address string) (net.Conn, error) {
+			return dial(ctx, network, address)
+		})}, nil
+	}
+	cfg, err := f.cfg.clientTLS(f.cfg.Host)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+	control := true
+	wrap := func(network, address string) (net.Conn, error) {
+		conn, err := dial(ctx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		first := control
+		control = false
+		if first && f.cfg.TLS == "explicit" {
+			return conn, nil
+		}
+		return tls.Client(conn, cfg), nil
+	}
+	mode := ftp.DialWithExplicitTLS(cfg)
+	if f.cfg.TLS == "implicit" {
+		mode = ftp.DialWithTLS(cfg)
+	}
+	return []ftp.DialOption{ftp.DialWithDialFunc(wrap), mode}, nil
 }
 
 // changeDirMaking enters dir one element at a time, creating what is missing.

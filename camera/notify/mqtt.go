@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,7 +17,8 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 )
 
-// MQTTConfig is a network-message channel: an MQTT publish (QoS 1) of the same JSON body as HTTP.
+// MQTTConfig is a network-message channel: an MQTT publish (QoS 1) of the same JSON body as HTTP,
+// over TLS unless told otherwise.
 type MQTTConfig struct {
 	// Dial opens the connection to the broker; nil uses a net.Dialer.
 	Dial         DialFunc `json:"-"`
@@ -26,6 +28,10 @@ type MQTTConfig struct {
 	Username     string   `json:"username,omitempty"`
 	Password     string   `json:"password,omitempty"`
 	IncludeImage bool     `json:"include_image,omitempty"`
+	// TLS is "tls" (the default: MQTT over TLS, as on port 8883) or "none" for a broker on a trusted
+	// network; "none" never sends a password.
+	TLS string `json:"tls,omitempty"`
+	TrustConfig
 }
 
 // MQTT publishes each message with QoS 1, so Send returns only once the broker has the message.
@@ -44,6 +50,11 @@ func NewMQTT(cfg MQTTConfig) (*MQTT, error) {
 	if err := validTopic(cfg.Topic); err != nil {
 		return nil, fmt.Errorf("mqtt: topic: %w", err)
 	}
+	mode, err := transport(cfg.TLS, cfg.Password, cfg.TrustConfig, cfg.Host, "tls")
+	if err != nil {
+		return nil, fmt.Errorf("mqtt: %w", err)
+	}
+	cfg.TLS = mode
 	return &MQTT{cfg: cfg}, nil
 }
 
@@ -73,7 +84,15 @@ func (q *MQTT) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("mqtt: client id: %w", err)
 	}
 	dial := q.cfg.Dial.orDefault()
-	broker := "tcp://" + net.JoinHostPort(q.cfg.Host, strconv.Itoa(q.cfg.Port))
+	scheme := "tcp://"
+	var tlsCfg *tls.Config
+	if q.cfg.TLS == "tls" {
+		scheme = "ssl://"
+		if tlsCfg, err = q.cfg.clientTLS(q.cfg.Host); err != nil {
+			return fmt.Errorf("mqtt: %w", err)
+		}
+	}
+	broker := scheme + net.JoinHostPort(q.cfg.Host, strconv.Itoa(q.cfg.Port))
 	opts := mqtt.NewClientOptions().
 		AddBroker(broker).
 		SetClientID("vsslab-" + hex.EncodeToString(id)).
@@ -81,7 +100,18 @@ func (q *MQTT) Send(ctx context.Context, m Message) error {
 		SetConnectRetry(false).
 		SetConnectTimeout(30 * time.Second).
 		SetCustomOpenConnectionFn(func(u *url.URL, _ mqtt.ClientOptions) (net.Conn, error) {
-			return dial(ctx, "tcp", u.Host)
+			conn, err := dial(ctx, "tcp", u.Host)
+			if err != nil || tlsCfg == nil {
+				return conn, err
+			}
+			tc := tls.Client(conn, tlsCfg)
+			hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			if err := tc.HandshakeContext(hctx); err != nil {
+				conn.Close()
+				return nil, fmt.Errorf("tls: %w", err)
+			}
+			return tc, nil
 		})
 	if q.cfg.Username != "" {
 		opts.SetUsername(q.cfg.Username).SetPassword(q.cfg.Password)

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -103,4 +104,24 @@ func (tc TrustConfig) validate(prefix string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// transport checks a channel's tls setting and its trust. Empty means the first of modes, the
+// channel's default; "none" is accepted only without a password, since it would send it in clear;
+// anything else must be one of modes.
+func transport(mode, password string, tc TrustConfig, host string, modes ...string) (string, error) {
+	switch {
+	case mode == "":
+		mode = modes[0]
+	case mode == "none":
+		if password != "" {
+			return "", errors.New("refusing to send a password without tls")
+		}
+	case !slices.Contains(modes, mode):
+		return "", fmt.Errorf("tls %q is not one of %s, none", mode, strings.Join(modes, ", "))
+	}
+	if _, err := tc.clientTLS(host); err != nil {
+		return "", err
+	}
+	return mode, nil
 }

@@ -33,3 +33,20 @@ func TestClientTLSDefaultsAreStrict(t *testing.T) {
 		t.Fatal("pin without a check")
 	}
 }
+
+func TestTransportDefaultsAndRefusals(t *testing.T) {
+	for _, c := range []struct {
+		mode, password, want, err string
+	}{
+		{"", "p", "explicit", ""},
+		{"implicit", "p", "implicit", ""},
+		{"none", "", "none", ""},
+		{"none", "p", "", "password without tls"},
+		{"starttls", "", "", `tls "starttls" is not one of explicit, implicit, none`},
+	} {
+		got, err := transport(c.mode, c.password, TrustConfig{}, "h", "explicit", "implicit")
+		if got != c.want || (err == nil) != (c.err == "") || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("transport(%q, %q) = %q, %v; want %q, %q", c.mode, c.password, got, err, c.want, c.err)
+		}
+	}
+}

@@ -8,19 +8,23 @@ import (
 )
 
 // MosquittoOptions configure the broker. With a Username the broker refuses anonymous clients and
-// accepts only that user with Password.
+// accepts only that user with Password. With TLS its only listener speaks MQTT over TLS (as on port
+// 8883), so a client that does not do TLS cannot reach it at all.
 type MosquittoOptions struct {
 	Username string
 	Password string
+	TLS      bool
 }
 
 // Mosquitto is a running mosquitto broker on 127.0.0.1.
 type Mosquitto struct {
-	// Addr is host:port; BrokerURL is "tcp://" + Addr for paho.
+	// Addr is host:port; BrokerURL is "tcp://" or, with TLS, "ssl://" + Addr for paho.
 	Addr      string
 	BrokerURL string
-	dir       string
-	p         *process
+	// Cert is the broker's certificate when TLS is on, nil otherwise.
+	Cert *ServerCert
+	dir  string
+	p    *process
 }
 
 // StartMosquitto starts mosquitto in the foreground with a temporary configuration.
@@ -44,6 +48,19 @@ func StartMosquitto(opts MosquittoOptions) (*Mosquitto, error) {
 		return nil, fmt.Errorf("start mosquitto: %w", err)
 	}
 	conf := fmt.Sprintf("listener %d 127.0.0.1\npersistence false\n", port)
+	var cert *ServerCert
+	if opts.TLS {
+		if cert, err = NewServerCert(); err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("start mosquitto: %w", err)
+		}
+		certFile, keyFile, err := cert.writeFiles(dir)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("start mosquitto: %w", err)
+		}
+		conf += "certfile " + certFile + "\nkeyfile " + keyFile + "\n"
+	}
 	if opts.Username != "" {
 		pw, err := lookPath("mosquitto_passwd", "mosquitto")
 		if err != nil {
@@ -75,7 +92,10 @@ func StartMosquitto(opts MosquittoOptions) (*Mosquitto, error) {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	m := &Mosquitto{Addr: addr, BrokerURL: "tcp://" + addr, dir: dir, p: p}
+	m := &Mosquitto{Addr: addr, BrokerURL: "tcp://" + addr, Cert: cert, dir: dir, p: p}
+	if opts.TLS {
+		m.BrokerURL = "ssl://" + addr
+	}
 	if err := p.waitReady(func() bool { return tcpUp(addr) }); err != nil {
 		m.Close()
 		return nil, err

@@ -1,19 +1,11 @@
 package peers
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"sync"
 	"time"
@@ -61,7 +53,7 @@ func StartSMTP(opts SMTPOptions) (*SMTP, error) {
 	if opts.Username == "" || opts.Password == "" {
 		return nil, errors.New("start smtp peer: username and password are required")
 	}
-	cert, der, err := selfSigned()
+	cert, err := NewServerCert()
 	if err != nil {
 		return nil, fmt.Errorf("start smtp peer: %w", err)
 	}
@@ -71,8 +63,8 @@ func StartSMTP(opts SMTPOptions) (*SMTP, error) {
 	}
 	s := &SMTP{
 		Addr:       l.Addr().String(),
-		CertPEM:    pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		CertSHA256: sha256.Sum256(der),
+		CertPEM:    cert.PEM,
+		CertSHA256: cert.SHA256,
 		opts:       opts,
 		done:       make(chan error, 1),
 	}
@@ -80,7 +72,7 @@ func StartSMTP(opts SMTPOptions) (*SMTP, error) {
 		return &smtpSession{peer: s, conn: c}, nil
 	}))
 	s.srv.Domain = "localhost"
-	s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert.tls}, MinVersion: tls.VersionTLS12}
 	s.srv.AllowInsecureAuth = false
 	s.srv.MaxMessageBytes = 16 << 20
 	s.srv.ReadTimeout = 30 * time.Second
@@ -160,32 +152,3 @@ func (s *smtpSession) Data(r io.Reader) error {
 
 func (s *smtpSession) Reset()        { s.from, s.to = "", nil }
 func (s *smtpSession) Logout() error { return nil }
-
-// selfSigned makes a short-lived ECDSA certificate for 127.0.0.1 and localhost.
-func selfSigned() (tls.Certificate, []byte, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("generate key: %w", err)
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("serial: %w", err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "vsslab test peer"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("create certificate: %w", err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, der, nil
-}

@@ -12,6 +12,14 @@ import (
 	"strings"
 )
 
+// VsftpdOptions configure the server. TLS is "" for plain FTP, "explicit" for AUTH TLS on the
+// control port (RFC 4217), or "implicit" for TLS from the first byte. With TLS, vsftpd refuses a login
+// and a data transfer that are not encrypted, and requires the data connections to resume the control
+// connection's TLS session, so a client that skips any of it fails against this peer.
+type VsftpdOptions struct {
+	TLS string
+}
+
 // Vsftpd is a running vsftpd on 127.0.0.1 with a throwaway local user whose home (Root) is the FTP
 // root. vsftpd authenticates through PAM against real accounts, so the peer creates the user with
 // useradd/chpasswd and deletes it on Close; that needs root, and without it Start returns
@@ -22,13 +30,20 @@ type Vsftpd struct {
 	Password string
 	// Root is the user's FTP root on the local file system: uploaded files appear under it.
 	Root string
+	// Cert is the server's certificate when TLS is on, nil otherwise.
+	Cert *ServerCert
 
 	dir string
 	p   *process
 }
 
 // StartVsftpd creates a user and starts vsftpd in the foreground with passive mode on free ports.
-func StartVsftpd() (*Vsftpd, error) {
+func StartVsftpd(opts VsftpdOptions) (*Vsftpd, error) {
+	switch opts.TLS {
+	case "", "explicit", "implicit":
+	default:
+		return nil, fmt.Errorf("start vsftpd: tls %q is not empty, explicit or implicit", opts.TLS)
+	}
 	bin, err := lookPath("vsftpd", "vsftpd")
 	if err != nil {
 		return nil, err
@@ -112,7 +127,27 @@ seccomp_sandbox=NO
 secure_chroot_dir=%s
 pam_service_name=vsftpd
 xferlog_enable=NO
+delay_failed_login=0
 `, port, pasv, pasv, empty)
+	if opts.TLS != "" {
+		if v.Cert, err = NewServerCert(); err != nil {
+			v.cleanup()
+			return nil, fmt.Errorf("start vsftpd: %w", err)
+		}
+		certFile, keyFile, err := v.Cert.writeFiles(v.dir)
+		if err != nil {
+			v.cleanup()
+			return nil, fmt.Errorf("start vsftpd: %w", err)
+		}
+		conf += fmt.Sprintf(`ssl_enable=YES
+rsa_cert_file=%s
+rsa_private_key_file=%s
+force_local_logins_ssl=YES
+force_local_data_ssl=YES
+require_ssl_reuse=YES
+implicit_ssl=%s
+`, certFile, keyFile, map[bool]string{true: "YES", false: "NO"}[opts.TLS == "implicit"])
+	}
 	cfgFile := filepath.Join(v.dir, "vsftpd.conf")
 	if err := os.WriteFile(cfgFile, []byte(conf), 0o600); err != nil {
 		v.cleanup()
