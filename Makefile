@@ -6,29 +6,36 @@ SEED     ?= 1
 MODEL    ?= iot
 FUZZTIME ?= 15s
 
-.PHONY: all build run test vet fmt-check fuzz bench serve clean
+.PHONY: all build run test vet fmt-check fuzz bench serve image clean
 
 all: build
 
+# Static (no cgo), so the same binary runs on a board, on this machine and in a FROM scratch image.
 build:
-	$(GO) build -o $(BIN) ./cmd/vsslab
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/vsslab
 
 # The main job: every suite against the embedded simulated camera, the fixed model in ./report/ and
 # the PTZ model in ./report/move/, then the fixed model on the virtual board (hil-sim, with the bench
-# specs) in ./report/hil-sim/. A failed requirement in any fails the target (after all ran).
+# specs) in ./report/hil-sim/, and in a container (./report/container/) where a Docker engine answers.
+# A failed requirement in any fails the target (after all ran).
 run: build
 	@status=0; \
 	$(BIN) run --target sim --model iot --seed $(SEED) --out $(OUT) || status=$$?; \
 	$(BIN) run --target sim --model move --seed $(SEED) --out $(OUT)/move || status=$$?; \
 	$(BIN) run --target hil-sim --model iot --seed $(SEED) --out $(OUT)/hil-sim || status=$$?; \
+	if docker info >/dev/null 2>&1; then \
+	  $(BIN) run --target container --model iot --seed $(SEED) --out $(OUT)/container || status=$$?; \
+	else echo "container target skipped: no Docker engine answers (docker info failed)"; fi; \
 	exit $$status
 
 # Every test: formatting, vet, unit tests beside the code, the scenario suites on both models, and the
-# parity run on the virtual board (hil-sim, iot) without the slow-labelled spec, to keep CI time down.
+# parity runs on the virtual board (hil-sim, iot) and in a container (skipped without a Docker
+# engine), without the slow-labelled spec, to keep CI time down.
 test: fmt-check vet
 	$(GO) test -count=1 ./...
 	VSSLAB_MODEL=move $(GO) test -count=1 ./scenarios/
 	VSSLAB_TARGET=hil-sim $(GO) test -count=1 ./scenarios/ -ginkgo.label-filter='!slow'
+	VSSLAB_TARGET=container $(GO) test -count=1 ./scenarios/ -ginkgo.label-filter='!slow'
 
 vet:
 	$(GO) vet ./...
@@ -55,6 +62,12 @@ bench:
 	$(GO) test -run '^$$' -bench 'Seal|Open|DestroyBucket' ./camera/record/
 	$(GO) test -run '^$$' -bench . ./camera/motion/
 	$(GO) test -run '^$$' -bench . ./scenarios/portscan/
+
+# The camera as a container image, vsslab-camera:latest: the static binary and nothing else.
+image: build
+	@ctx=$$(mktemp -d) && mkdir $$ctx/state && cp $(BIN) $$ctx/vsslab && \
+	cp scenarios/target/camera.Dockerfile $$ctx/Dockerfile && \
+	docker build -q -t vsslab-camera:latest $$ctx; status=$$?; rm -rf $$ctx; exit $$status
 
 serve: build
 	$(BIN) camera serve --state ./camera-state

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"os"
 	"strconv"
 	"testing"
@@ -12,8 +13,9 @@ import (
 
 // TestScenarios runs every suite against the in-process simulated camera, exactly as `vsslab run`
 // does. Ginkgo's flags work as usual (-ginkgo.label-filter, -ginkgo.v); VSSLAB_MODEL picks the model,
-// VSSLAB_SEED the seed, VSSLAB_TARGET the target (sim, or hil-sim: the same camera on the virtual
-// board) and VSSLAB_BOARD the hil-sim board's profile.
+// VSSLAB_SEED the seed, VSSLAB_TARGET the target (sim; hil-sim, the same camera on the virtual board;
+// container, the camera built from this source and run in a container, skipped where no Docker
+// engine answers) and VSSLAB_BOARD the hil-sim board's profile.
 func TestScenarios(t *testing.T) {
 	model := os.Getenv("VSSLAB_MODEL")
 	if model == "" {
@@ -28,6 +30,9 @@ func TestScenarios(t *testing.T) {
 		seed = n
 	}
 	tgt, err := target.Open(os.Getenv("VSSLAB_TARGET"), os.Getenv("VSSLAB_BOARD"), t.TempDir(), model, seed)
+	if errors.Is(err, target.ErrNoEngine) {
+		t.Skipf("the container target needs a Docker engine: %v", err)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

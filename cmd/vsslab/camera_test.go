@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"debug/elf"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -74,5 +75,24 @@ func TestBoardTargets(t *testing.T) {
 		out, err = exec.Command(bin, "run", "--board", "sim-ov5640", "--out", t.TempDir()).CombinedOutput()
 		g.Expect(exitCode(err)).To(Equal(2))
 		g.Expect(string(out)).To(ContainSubstring("needs --target hil-sim"))
+	})
+
+	t.Run("run --target container refuses a binary a FROM scratch image cannot run", func(t *testing.T) {
+		f, err := elf.Open(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		dynamic := false
+		for _, p := range f.Progs {
+			dynamic = dynamic || p.Type == elf.PT_INTERP
+		}
+		if !dynamic {
+			t.Skip("the test's vsslab is static here (no cgo), so this run would start the whole suite")
+		}
+		g := NewWithT(t)
+		out, err := exec.Command(bin, "run", "--target", "container", "--out", t.TempDir()).CombinedOutput()
+		g.Expect(exitCode(err)).To(Equal(2))
+		g.Expect(string(out)).To(ContainSubstring("is dynamically linked; a FROM scratch image needs a static one (CGO_ENABLED=0 go build ./cmd/vsslab)"))
 	})
 }

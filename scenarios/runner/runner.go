@@ -155,6 +155,15 @@ func Run(ctx context.Context, o Options) (Result, error) {
 
 // open starts or reaches the target the options name.
 func (o *Options) open(ctx context.Context, work string) (target.Target, error) {
+	if o.Target == target.KindContainer {
+		// The camera in the container is this very program: vsslab carries the camera's firmware,
+		// so the image holds the binary whose hash the report names.
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("container target: find this program: %w", err)
+		}
+		return target.NewContainer(ctx, target.ContainerOptions{Model: o.Model, Seed: o.Seed, Dir: work, Binary: exe})
+	}
 	if !o.bench() {
 		return target.Open(o.Target, o.Board, work, o.Model, o.Seed)
 	}
@@ -177,8 +186,9 @@ func (o *Options) check() error {
 		return &UsageError{Msg: fmt.Sprintf("--camera, --pin, --camera-http and --rtsp name a bench camera: they need --target %sFILE, not %s", target.HILPrefix, o.Target)}
 	}
 	switch {
-	case o.Target != target.KindSim && o.Target != target.KindHILSim && !strings.HasPrefix(o.Target, target.HILPrefix):
-		return &UsageError{Msg: fmt.Sprintf("unknown target %q: use %s (the in-process reference camera), %s (the same camera on the virtual board) or %sFILE (a bench)", o.Target, target.KindSim, target.KindHILSim, target.HILPrefix)}
+	case o.Target != target.KindSim && o.Target != target.KindHILSim && o.Target != target.KindContainer && !strings.HasPrefix(o.Target, target.HILPrefix):
+		return &UsageError{Msg: fmt.Sprintf("unknown target %q: use %s (the in-process reference camera), %s (the same camera on the virtual board), %s (the camera in a container) or %sFILE (a bench)",
+			o.Target, target.KindSim, target.KindHILSim, target.KindContainer, target.HILPrefix)}
 	case o.Board != "" && o.Target != target.KindHILSim:
 		return &UsageError{Msg: fmt.Sprintf("--board %s needs --target %s (a bench's profile goes in --target %sFILE)", o.Board, target.KindHILSim, target.HILPrefix)}
 	}

@@ -284,9 +284,14 @@ func (h *HIL) Line(role string) (gpio.Level, []Edge, error) {
 
 // device is GET /api/v1/device through client.
 func (h *HIL) device(ctx context.Context, client *http.Client) (deviceInfo, error) {
+	return fetchDevice(ctx, client, h.base)
+}
+
+// fetchDevice is GET base/api/v1/device through client: who a camera reached over the network is.
+func fetchDevice(ctx context.Context, client *http.Client, base string) (deviceInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.base+"/api/v1/device", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/device", nil)
 	if err != nil {
 		return deviceInfo{}, err
 	}

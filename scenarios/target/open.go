@@ -30,10 +30,17 @@ var ErrNotImplemented = errors.New("not implemented on this build")
 var ErrNeedsCamera = errors.New("a bench target needs the camera's address and certificate pin")
 
 // Open starts the target of a kind in dir: "sim", "hil-sim" (on the virtual board of profile board, a
-// file or an embedded fixtures/boards name; DefaultSimBoard when empty) or "hil:FILE". A board with a
-// kind that has none is an error, so that a run never silently ignores the bench it was given.
+// file or an embedded fixtures/boards name; DefaultSimBoard when empty), "container" (the camera
+// built from this module's source and run in a container; OpenContainer takes a binary) or
+// "hil:FILE". A board with a kind that has none is an error, so that a run never silently ignores
+// the bench it was given.
 func Open(kind, board, dir, model string, seed int64) (Target, error) {
 	switch {
+	case kind == KindContainer:
+		if board != "" {
+			return nil, fmt.Errorf("%w: a board (%q) needs --target %s", ErrUnknownKind, board, KindHILSim)
+		}
+		return NewContainer(context.Background(), ContainerOptions{Model: model, Seed: seed, Dir: dir})
 	case kind == KindSim || kind == "":
 		if board != "" {
 			return nil, fmt.Errorf("%w: a board (%q) needs --target %s", ErrUnknownKind, board, KindHILSim)
@@ -51,8 +58,8 @@ func Open(kind, board, dir, model string, seed int64) (Target, error) {
 	case strings.HasPrefix(kind, HILPrefix):
 		return nil, fmt.Errorf("target %s: %w: open it with OpenHIL (vsslab run --camera URL --pin HEX); see docs/bench.md", kind, ErrNeedsCamera)
 	}
-	return nil, fmt.Errorf("%w %q: use %s (the in-process reference camera), %s (the same camera on the virtual board) or %sFILE (a bench)",
-		ErrUnknownKind, kind, KindSim, KindHILSim, HILPrefix)
+	return nil, fmt.Errorf("%w %q: use %s (the in-process reference camera), %s (the same camera on the virtual board), %s (the camera in a container) or %sFILE (a bench)",
+		ErrUnknownKind, kind, KindSim, KindHILSim, KindContainer, HILPrefix)
 }
 
 // OpenHIL opens the bench target kind "hil:FILE" (FILE a profile file or an embedded fixtures/boards
