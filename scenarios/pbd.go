@@ -298,8 +298,7 @@ func privacyByDefault(s *suite) {
 				Expect(keysBefore).NotTo(BeEmpty(), "the camera keeps its recording keys in its state directory")
 			}
 
-			s.expectStatus(ctx, 200, admin, "POST", "/api/v1/system/factory-reset", nil)
-			s.api.Reset()
+			s.resetThroughAPI(ctx, admin)
 			newPin := s.env.Target.CertificateSHA256()
 			Expect(newPin).NotTo(Equal(oldPin), "the TLS key is destroyed and a new one made")
 

@@ -131,6 +131,17 @@ func (s *suite) takeOwnership(ctx context.Context) Cred {
 	return Cred{FactoryAdmin, adminPassword}
 }
 
+// resetThroughAPI asks the camera to reset itself to factory state, as an admin may, and then lets
+// the target learn the camera's new certificate where it cannot see it change (a bench).
+func (s *suite) resetThroughAPI(ctx context.Context, admin Cred) {
+	GinkgoHelper()
+	s.expectStatus(ctx, 200, admin, "POST", "/api/v1/system/factory-reset", nil)
+	s.api.Reset()
+	if r, ok := s.env.Target.(target.Reidentifier); ok {
+		Expect(r.Reidentify(ctx)).To(Succeed(), "learn the camera's identity after its reset")
+	}
+}
+
 // addAccount creates an account at level and returns its credentials.
 func (s *suite) addAccount(ctx context.Context, admin Cred, name, level string) Cred {
 	GinkgoHelper()

@@ -407,6 +407,22 @@ func (h *HIL) FactoryReset(ctx context.Context) error {
 	return nil
 }
 
+// Reidentify learns the certificate a camera made when it reset itself through its API, by the same
+// trust on first use as after the button (see FactoryReset): the spec has just had this camera on
+// the bench's own network reset, so the first new certificate in factory state is its own.
+func (h *HIL) Reidentify(ctx context.Context) error {
+	pinHex, err := h.learnPin(ctx, h.CertificateSHA256())
+	if err != nil {
+		return fmt.Errorf("hil target: after a reset through the API: %w", err)
+	}
+	h.mu.Lock()
+	h.pin = pinHex
+	h.mu.Unlock()
+	h.forgetEdges()
+	h.client.CloseIdleConnections()
+	return nil
+}
+
 // learnPin polls the camera, trusting any certificate but old, until it answers in factory state,
 // and returns that certificate's pin.
 func (h *HIL) learnPin(ctx context.Context, old string) (string, error) {
@@ -511,6 +527,7 @@ func (h *HIL) ScanHost() (host, shared string) {
 }
 
 var (
-	_ Lines     = (*HIL)(nil)
-	_ Scannable = (*HIL)(nil)
+	_ Lines        = (*HIL)(nil)
+	_ Scannable    = (*HIL)(nil)
+	_ Reidentifier = (*HIL)(nil)
 )

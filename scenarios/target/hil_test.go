@@ -290,6 +290,32 @@ func TestHILFactoryResetPressesTheButtonAndLearnsTheNewCertificate(t *testing.T)
 	g.Expect(h.CertificateSHA256()).To(Equal(newPin), "a power cut keeps the identity")
 }
 
+func TestHILReidentifyLearnsTheCertificateOfAResetThroughTheAPI(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	oldCert, oldPin := selfSigned(t)
+	newCert, newPin := selfSigned(t)
+	cam := newResettableCamera(t, oldCert)
+	p := simBoard(t)
+	p.Probes = map[string]string{} // no lines: the button is not what resets the camera here
+	h := openBench(t, HILOptions{Profile: p, BaseURL: cam.srv.URL, Pin: oldPin, Ready: 5 * time.Second})
+	_, err := h.Info(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+
+	// An admin's POST /api/v1/system/factory-reset: the camera has a new certificate, the bench's
+	// button was never touched.
+	cam.mu.Lock()
+	cam.cert, cam.fact = newCert, true
+	cam.mu.Unlock()
+	h.client.CloseIdleConnections()
+	_, err = h.Info(ctx)
+	g.Expect(err).To(HaveOccurred(), "the pinned client refuses the new certificate until told")
+	g.Expect(h.Reidentify(ctx)).To(Succeed())
+	g.Expect(h.CertificateSHA256()).To(Equal(newPin))
+	_, err = h.Info(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+}
+
 func TestHILFactoryResetFailsWhenTheCameraKeepsItsCertificate(t *testing.T) {
 	g := NewWithT(t)
 	cert, pin := selfSigned(t)

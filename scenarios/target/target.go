@@ -89,6 +89,13 @@ type Scannable interface {
 	ScanHost() (host, shared string)
 }
 
+// Reidentifier is a target that learns the camera's certificate only at moments it causes (a bench
+// after pressing the reset button): when a spec has the camera reset itself through its API, the
+// target must be told, so that it learns the new identity the same way instead of pinning the old.
+type Reidentifier interface {
+	Reidentify(ctx context.Context) error
+}
+
 // Storage is the capability of reaching the camera's own storage directly, as an attacker with the
 // card in hand could: for tamper-evidence checks (AUD-2).
 type Storage interface {
