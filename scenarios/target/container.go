@@ -18,11 +18,15 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
 
@@ -221,8 +225,43 @@ func buildImage(ctx context.Context, bin, dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("build image: %w", err)
 	}
+	pruneImages(ctx, p.Client(), ref, keepImages)
 	return ref, nil
 }
+
+// keepImages is how many camera images, the newest, a build leaves on the engine: every change to
+// the code is a new binary and a new image, and a developer's disk should not fill with old ones.
+const keepImages = 3
+
+// pruneImages removes the older vsslab-camera images tagged by a binary's hash, keeping the newest
+// keep and never ref. It is housekeeping: an image in use by a container, or any error, is left.
+func pruneImages(ctx context.Context, api client.APIClient, ref string, keep int) {
+	list, err := api.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("reference", "vsslab-camera")})
+	if err != nil {
+		return
+	}
+	items := list.Items
+	sort.Slice(items, func(i, j int) bool { return items[i].Created > items[j].Created })
+	kept := 0
+	for _, im := range items {
+		ours := false
+		for _, tag := range im.RepoTags {
+			ours = ours || hashTag.MatchString(tag)
+		}
+		if !ours || slices.Contains(im.RepoTags, ref) || slices.Contains(im.RepoTags, "vsslab-camera:latest") {
+			continue
+		}
+		if kept++; kept < keep {
+			continue
+		}
+		for _, tag := range im.RepoTags {
+			_, _ = api.ImageRemove(ctx, tag, client.ImageRemoveOptions{PruneChildren: true})
+		}
+	}
+}
+
+// hashTag matches the tags the target gives its images.
+var hashTag = regexp.MustCompile(`^vsslab-camera:[0-9a-f]{16}$`)
 
 // start creates and starts a new container (a factory-new camera) and waits for its ready line.
 func (t *Container) start(ctx context.Context) error {

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
 
 	"vsslab/sim/world"
 )
@@ -48,6 +52,31 @@ func TestContainerLifeCycle(t *testing.T) {
 	if conn, err := net.DialTimeout("tcp", net.JoinHostPort(shared, containerHTTPS), time.Second); err == nil {
 		conn.Close()
 		t.Fatal("the camera answers on the control address too")
+	}
+
+	p, err := testcontainers.NewDockerProvider()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	list, err := p.Client().ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("reference", "vsslab-camera")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := 0
+	for _, im := range list.Items {
+		if slices.Contains(im.RepoTags, "vsslab-camera:latest") {
+			continue // make image's, which the target leaves alone
+		}
+		for _, tag := range im.RepoTags {
+			if hashTag.MatchString(tag) {
+				ours++
+				break
+			}
+		}
+	}
+	if ours > keepImages {
+		t.Errorf("%d camera images left on the engine, want at most %d", ours, keepImages)
 	}
 
 	pin := c.CertificateSHA256()
