@@ -139,7 +139,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		HarnessVersion: HarnessVersion,
 		Target: reports.Target{
 			Kind: info.Kind, Model: info.Model, Firmware: info.Firmware, Serial: info.Serial,
-			FirmwareHash: executableHash(),
+			FirmwareHash: o.firmwareHash(),
 		},
 		Seed:        o.Seed,
 		LabelFilter: o.LabelFilter,
@@ -227,8 +227,17 @@ type failRecorder struct{ failed bool }
 
 func (f *failRecorder) Fail() { f.failed = true }
 
-// executableHash identifies the firmware under test when it is the reference camera built into this
-// very program: the SHA-256 of the executable.
+// firmwareHash identifies the firmware under test when it is the reference camera built into this
+// very program (sim, hil-sim, and the container, whose image holds this binary). A bench camera runs
+// whatever was flashed onto its board, which this program cannot vouch for, so it has none.
+func (o *Options) firmwareHash() string {
+	if o.bench() {
+		return ""
+	}
+	return executableHash()
+}
+
+// executableHash is the SHA-256 of this program's executable.
 func executableHash() string {
 	path, err := os.Executable()
 	if err != nil {

@@ -107,3 +107,11 @@ func TestBenchTargetNeedsTheCameraAndItsPin(t *testing.T) {
 	g.Expect(err).To(MatchError(ContainSubstring(`no GPIO named "SIM_GPIO5"`)))
 	g.Expect(errors.As(err, &ue)).To(BeFalse())
 }
+
+func TestFirmwareHashOnlyForTheCameraThisProgramCarries(t *testing.T) {
+	g := NewWithT(t)
+	for _, kind := range []string{"sim", "hil-sim", "container"} {
+		g.Expect((&Options{Target: kind}).firmwareHash()).To(HavePrefix("sha256:"), kind)
+	}
+	g.Expect((&Options{Target: "hil:rpi-ov5640"}).firmwareHash()).To(BeEmpty(), "a bench runs what was flashed on the board")
+}
