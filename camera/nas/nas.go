@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path"
 	"strconv"
@@ -159,6 +160,9 @@ func ParseURL(raw string) (*url.URL, error) {
 		if host == "" {
 			return nil, errors.New("parse NAS URL: sftp URL needs a host")
 		}
+		if err := checkHost(host); err != nil {
+			return nil, fmt.Errorf("parse NAS URL: %w", err)
+		}
 		port := u.Port()
 		if port == "" {
 			if strings.HasSuffix(u.Host, ":") {
@@ -174,6 +178,29 @@ func ParseURL(raw string) (*url.URL, error) {
 		out.Host = net.JoinHostPort(host, strconv.Itoa(n))
 	}
 	return out, nil
+}
+
+// checkHost accepts an IP address or a DNS name (letters, digits, hyphens and dots), nothing that
+// url.Parse lets through as a host but no dialer could reach, such as ":22" from "sftp://u@:22:22/".
+func checkHost(h string) error {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return nil
+	}
+	if len(h) > 253 {
+		return fmt.Errorf("host name of %d characters is longer than 253", len(h))
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return fmt.Errorf("host %q is neither an IP address nor a DNS name", h)
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return fmt.Errorf("host %q is neither an IP address nor a DNS name", h)
+			}
+		}
+	}
+	return nil
 }
 
 // cleanPath accepts only absolute paths without "." or ".." segments or control characters, so the

@@ -53,6 +53,10 @@ func TestParseURL(t *testing.T) {
 		{"sftp://cam:@nas.example:22/r", "password"},
 		{"sftp://cam@nas.example:22/r\x01", "control"},
 		{"sftp://c%20am@nas.example:22/r", "control"},
+		{"sftp://m@:22:22/", "neither an IP address nor a DNS name"},
+		{"sftp://cam@nas_1.example:22/r", "neither an IP address nor a DNS name"},
+		{"sftp://cam@-nas.example:22/r", "neither an IP address nor a DNS name"},
+		{"sftp://cam@nas..example:22/r", "neither an IP address nor a DNS name"},
 	}
 	for _, c := range bad {
 		t.Run("bad "+c.in, func(t *testing.T) {
