@@ -21,8 +21,10 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -104,7 +106,8 @@ func NewContainer(ctx context.Context, o ContainerOptions) (*Container, error) {
 		o.Ready = 2 * time.Minute
 	}
 	// The reaper testcontainers starts by default is an image from a registry; this target removes
-	// its containers itself (Close, FactoryReset), so it works where nothing can be pulled.
+	// its containers itself (Close, FactoryReset, and a killed run's at the next start), so it works
+	// where nothing can be pulled.
 	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
 		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
 	}
@@ -226,7 +229,46 @@ func buildImage(ctx context.Context, bin, dir string) (string, error) {
 		return "", fmt.Errorf("build image: %w", err)
 	}
 	pruneImages(ctx, p.Client(), ref, keepImages)
+	removeOrphans(ctx, p.Client())
 	return ref, nil
+}
+
+// Labels the target puts on its containers: what made it, and which process on which host owns it.
+const (
+	labelTarget = "org.vsslab.target"
+	labelOwner  = "org.vsslab.owner"
+)
+
+// owner is this process as labelOwner names it: host name and process ID.
+func owner() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
+}
+
+// removeOrphans removes the camera containers a run on this host left behind when it was killed
+// before Close: the job testcontainers' reaper does, without an image to pull. A container whose
+// owning process still runs, or that another host's run owns, is left alone, as is any error.
+func removeOrphans(ctx context.Context, api client.APIClient) {
+	list, err := api.ContainerList(ctx, client.ContainerListOptions{All: true,
+		Filters: make(client.Filters).Add("label", labelTarget+"="+KindContainer)})
+	if err != nil {
+		return
+	}
+	host, _ := os.Hostname()
+	for _, c := range list.Items {
+		h, pidText, ok := strings.Cut(c.Labels[labelOwner], "/")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || h != host || pid <= 0 || processAlive(pid) {
+			continue
+		}
+		_, _ = api.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true})
+	}
+}
+
+// processAlive says whether a process with that ID exists on this host.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // keepImages is how many camera images, the newest, a build leaves on the engine: every change to
@@ -272,7 +314,7 @@ func (t *Container) start(ctx context.Context) error {
 				"--https", net.JoinHostPort(t.host, containerHTTPS),
 				"--http", net.JoinHostPort(t.host, containerHTTP),
 				"--rtsp", net.JoinHostPort(t.host, containerRTSP)},
-			Labels: map[string]string{"org.vsslab.target": KindContainer},
+			Labels: map[string]string{labelTarget: KindContainer, labelOwner: owner()},
 			HostConfigModifier: func(hc *container.HostConfig) {
 				hc.NetworkMode = "host"
 			},

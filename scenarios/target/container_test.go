@@ -3,7 +3,10 @@ package target
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -77,6 +80,33 @@ func TestContainerLifeCycle(t *testing.T) {
 	}
 	if ours > keepImages {
 		t.Errorf("%d camera images left on the engine, want at most %d", ours, keepImages)
+	}
+
+	// A container a killed run left behind (its owner process is gone) is removed by the next
+	// build; one whose owner runs is kept.
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	hostName, _ := os.Hostname()
+	orphan := func(pid int) testcontainers.Container {
+		o, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{ContainerRequest: testcontainers.ContainerRequest{
+			Image:  c.image,
+			Labels: map[string]string{labelTarget: KindContainer, labelOwner: fmt.Sprintf("%s/%d", hostName, pid)},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = o.Terminate(context.Background()) })
+		return o
+	}
+	left, mine := orphan(dead.Process.Pid), orphan(os.Getpid())
+	removeOrphans(ctx, p.Client())
+	if _, err := p.Client().ContainerInspect(ctx, left.GetContainerID(), client.ContainerInspectOptions{}); err == nil {
+		t.Error("a dead run's container is still there")
+	}
+	if _, err := p.Client().ContainerInspect(ctx, mine.GetContainerID(), client.ContainerInspectOptions{}); err != nil {
+		t.Errorf("a live run's container was removed: %v", err)
 	}
 
 	pin := c.CertificateSHA256()
