@@ -5,6 +5,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	. "github.com/onsi/gomega"
 )
 
 func TestSIPpListensAndStops(t *testing.T) {
@@ -48,10 +50,9 @@ func TestSIPpGroupsRTPByStream(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(s.RTPPackets()) < len(sent) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	// UDP on loopback arrives asynchronously: wait for the peer to have read every datagram.
+	NewWithT(t).Eventually(func() int { return len(s.RTPPackets()) }).
+		WithTimeout(5 * time.Second).WithPolling(5 * time.Millisecond).Should(BeNumerically(">=", len(sent)))
 	streams := s.RTPStreams()
 	if len(streams) != 2 || len(streams[0]) != 2 || len(streams[1]) != 3 {
 		t.Fatalf("streams %d: %v", len(streams), streams)
