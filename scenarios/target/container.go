@@ -196,7 +196,8 @@ func checkStatic(path string) error {
 
 // buildImage builds the camera's image from bin and returns its reference, vsslab-camera:HASH with
 // HASH from the binary, so the same binary is built once and a changed one never runs under an old
-// tag.
+// tag. It also does the engine's housekeeping while it holds a connection to it: older camera images
+// (pruneImages) and containers of killed runs (removeOrphans) are removed.
 func buildImage(ctx context.Context, bin, dir string) (string, error) {
 	if err := checkStatic(bin); err != nil {
 		return "", err
