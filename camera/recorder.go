@@ -82,8 +82,11 @@ type recorder struct {
 	// moving is whether the previous frame showed motion; lastMotion when a motion event was raised.
 	moving     bool
 	lastMotion time.Time
-	detector   *motion.Detector
-	kick       chan struct{}
+	// detector belongs to the record loop's goroutine alone (a frame's comparison takes too long to
+	// hold mu through); others ask it to forget its reference frame through forgetMotion, under mu.
+	detector     *motion.Detector
+	forgetMotion bool
+	kick         chan struct{}
 
 	// enc encodes recorded frames; lastRaw/lastJPEG let an unchanged picture (a still scene, a
 	// camera at night) reuse the previous encoding instead of spending the CPU again.
@@ -111,7 +114,7 @@ func (r *recorder) reset() {
 	r.mu.Lock()
 	r.pre, r.active, r.full, r.lastShot = nil, nil, false, time.Time{}
 	r.moving, r.lastMotion = false, time.Time{}
-	r.detector.Reset()
+	r.forgetMotion = true
 	r.mu.Unlock()
 }
 
@@ -496,6 +499,13 @@ func (c *Camera) captureTick(s settings.Settings, now time.Time) {
 	moved := false
 	f, _, err := c.captureForRecording(func(img *image.YCbCr) {
 		if s.Events.VideoMotion {
+			r.mu.Lock()
+			forget := r.forgetMotion
+			r.forgetMotion = false
+			r.mu.Unlock()
+			if forget {
+				r.detector.Reset()
+			}
 			moved = r.detector.Observe(img).Motion
 		}
 	})
