@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"maps"
 	"net/url"
 	"slices"
@@ -63,6 +64,10 @@ func networkExposure(s *suite) {
 					case documented[p] != "":
 						open = append(open, documented[p])
 					case slices.Contains(hostWide, p):
+					case shared != "" && hostWideNow(ctx, shared, p):
+						// Another program of the harness's host began listening on every address
+						// after the control scan: it is open on the control address too.
+						hostWide = append(hostWide, p)
 					default:
 						other = append(other, p)
 					}
@@ -113,4 +118,11 @@ func (s *suite) documentedPorts() map[int]string {
 		out[p] = name
 	}
 	return out
+}
+
+// hostWideNow tells whether port is open on the control address, which the camera never binds: a
+// listener there listens on every address of the harness's host and is not the camera's.
+func hostWideNow(ctx context.Context, control string, port int) bool {
+	res, err := portscan.TCP(ctx, control, portscan.Options{Ports: []int{port}})
+	return err == nil && len(res.Open) == 1
 }
