@@ -306,9 +306,11 @@ func encryption(s *suite) {
 			s.setKeyword(ctx, admin, map[string]any{"nas": nasURL})
 			s.armRecording(ctx, admin, nil)
 			ev := s.recordEvent(ctx, admin)
-			s.recordEvent(ctx, admin)
+			later := s.recordEvent(ctx, admin)
 			var rn recordName
+			// Search only once both records have arrived, so that no transfer is still writing.
 			Eventually(func(g Gomega) {
+				g.Expect(recordFileOf(nasDir, later.Record)).NotTo(BeEmpty())
 				name := recordFileOf(nasDir, ev.Record)
 				g.Expect(name).NotTo(BeEmpty())
 				rn, _ = parseRecordName(name)

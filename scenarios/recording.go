@@ -414,6 +414,11 @@ func filesContaining(root string, needles ...[]byte) []string {
 			return nil
 		}
 		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			// A transfer's temporary file renamed into place meanwhile: its final name is read
+			// when the walk gets to it (temporary names begin with a dot and sort first).
+			return nil
+		}
 		if err != nil {
 			return err
 		}
