@@ -33,9 +33,12 @@ type Sim struct {
 	dir   string
 	clk   *simclock.Virtual
 
-	mu   sync.Mutex
-	w    *world.World
-	past []Attempt // attempts seen by earlier power-ons
+	mu sync.Mutex
+	w  *world.World
+	// scope is the running camera's share of the clock, closed with it so that a switched-off
+	// camera's waits do not linger in the clock's Pending.
+	scope *simclock.Scope
+	past  []Attempt // attempts seen by earlier power-ons
 
 	// The card is a physical thing on the bench: what a spec did to it (a smaller capacity, pulling
 	// it) outlasts a power cycle, which makes a new world around it. cardCapacity < 0: untouched.
@@ -101,11 +104,12 @@ func (s *Sim) start() error {
 		rtspAddr = strings.TrimSuffix(strings.TrimPrefix(s.w.RTSPURL(), "rtsp://"), "/live")
 		s.past = append(s.past, attempts(s.w)...)
 	}
+	scope := s.clk.Scope()
 	w, err := world.Start(world.Options{
 		StateDir: s.dir,
 		Model:    s.model,
 		Seed:     s.seed,
-		Clock:    s.clk,
+		Clock:    scope,
 		HTTPS:    httpsAddr,
 		HTTP:     httpAddr,
 		RTSP:     rtspAddr,
@@ -114,9 +118,10 @@ func (s *Sim) start() error {
 		Board:    s.board,
 	})
 	if err != nil {
+		scope.Close()
 		return fmt.Errorf("%s target: %w", s.kind, err)
 	}
-	s.w = w
+	s.w, s.scope = w, scope
 	if s.cardCapacity >= 0 {
 		w.Card.SetCapacity(s.cardCapacity)
 	}
@@ -185,7 +190,7 @@ func (s *Sim) FactoryReset(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cardDir := s.w.Card.Path()
-	if err := s.w.Close(); err != nil {
+	if err := s.stopCamera(); err != nil {
 		return fmt.Errorf("sim target: stop camera: %w", err)
 	}
 	if err := os.RemoveAll(s.dir); err != nil {
@@ -196,6 +201,13 @@ func (s *Sim) FactoryReset(ctx context.Context) error {
 	}
 	s.cardCapacity, s.cardEjected, s.scene = -1, false, ""
 	return s.start()
+}
+
+// stopCamera switches the running camera off and takes its waits off the clock. The caller holds s.mu.
+func (s *Sim) stopCamera() error {
+	err := s.w.Close()
+	s.scope.Close()
+	return err
 }
 
 // emptyDir removes everything inside dir (not dir itself); a missing dir is empty.
@@ -220,7 +232,7 @@ func emptyDir(dir string) error {
 func (s *Sim) PowerCycle(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.w.Close(); err != nil {
+	if err := s.stopCamera(); err != nil {
 		return fmt.Errorf("sim target: power off: %w", err)
 	}
 	return s.start()
@@ -255,7 +267,7 @@ func (s *Sim) Close() error {
 	if s.w == nil {
 		return errors.New("sim target: already closed")
 	}
-	err := s.w.Close()
+	err := s.stopCamera()
 	s.w = nil
 	s.cleanup()
 	return err
@@ -267,7 +279,7 @@ func (s *Sim) Close() error {
 func (s *Sim) ShowScene(ctx context.Context, name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.w.Close(); err != nil {
+	if err := s.stopCamera(); err != nil {
 		return fmt.Errorf("sim target: power off: %w", err)
 	}
 	prev := s.scene

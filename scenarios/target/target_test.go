@@ -112,3 +112,19 @@ func TestPinnedClientTrustsOnlyThePin(t *testing.T) {
 	resp.Body.Close()
 	g.Expect(resp.StatusCode).To(Equal(http.StatusPermanentRedirect))
 }
+
+// A switched-off camera's waits leave the clock with it: a spec that waits for "the camera waits for
+// T" must see the running camera's wait, never a stale one of the camera before a power cycle.
+func TestSimPowerCycleLeavesNoStaleWaits(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	s, err := NewSim(t.TempDir(), "iot", 3)
+	g.Expect(err).NotTo(HaveOccurred())
+	defer s.Close()
+	clk := s.Clock()
+	g.Eventually(clk.Pending).ShouldNot(BeEmpty(), "the camera waits for its next frame")
+	first := clk.Pending()
+	g.Expect(s.PowerCycle(ctx)).To(Succeed())
+	g.Expect(s.FactoryReset(ctx)).To(Succeed())
+	g.Eventually(clk.Pending).Should(Equal(first), "only the running camera's waits are pending")
+}

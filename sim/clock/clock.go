@@ -21,6 +21,9 @@ type Virtual struct {
 	mu      sync.Mutex
 	now     time.Time
 	waiters []waiter
+	// scopes counts the scopes handed out, to name each; closed holds those that were closed.
+	scopes uint64
+	closed map[uint64]bool
 }
 
 // New returns a virtual clock showing start (in UTC).
@@ -50,22 +53,63 @@ func (v *Virtual) Advance(d time.Duration) error {
 // After returns a channel that receives the virtual time once the clock has been advanced by at least
 // d from now. It lets camera code wait for "the next frame is due" without reading the wall clock; a
 // test decides when that moment comes by calling Advance.
-func (v *Virtual) After(d time.Duration) <-chan time.Time {
+func (v *Virtual) After(d time.Duration) <-chan time.Time { return v.after(0, d) }
+
+// after registers a wait for scope (0 for the clock itself). A closed scope's waits never fire.
+func (v *Virtual) after(scope uint64, d time.Duration) <-chan time.Time {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	ch := make(chan time.Time, 1)
-	at := v.now.Add(d)
+	if v.closed[scope] {
+		return ch
+	}
 	if d <= 0 {
 		ch <- v.now
 		return ch
 	}
-	v.waiters = append(v.waiters, waiter{at: at, ch: ch})
+	v.waiters = append(v.waiters, waiter{at: v.now.Add(d), ch: ch, scope: scope})
 	return ch
 }
 
 type waiter struct {
-	at time.Time
-	ch chan time.Time
+	at    time.Time
+	ch    chan time.Time
+	scope uint64
+}
+
+// Scope is one run of a camera on the clock: it shares the clock's time, and Close takes back the
+// waits it still has. Without it, a camera that was switched off would leave its last waits in
+// Pending, where a scenario waiting for the next camera's "next run at T" could mistake one of them,
+// at the same instant, for the new camera's and move time before the new camera waits.
+type Scope struct {
+	v  *Virtual
+	id uint64
+}
+
+// Scope returns a new scope of v.
+func (v *Virtual) Scope() *Scope {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.scopes++
+	return &Scope{v: v, id: v.scopes}
+}
+
+// Now returns the clock's time.
+func (s *Scope) Now() time.Time { return s.v.Now() }
+
+// After is the clock's After, for this scope: once the scope is closed, its waits never fire.
+func (s *Scope) After(d time.Duration) <-chan time.Time { return s.v.after(s.id, d) }
+
+// Close drops the scope's waits from the clock. The camera using it must have stopped.
+func (s *Scope) Close() {
+	v := s.v
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.closed == nil {
+		v.closed = map[uint64]bool{}
+	}
+	v.closed[s.id] = true
+	v.waiters = slices.DeleteFunc(v.waiters, func(w waiter) bool { return w.scope == s.id })
 }
 
 // wake delivers every waiter that is due; the caller holds v.mu.

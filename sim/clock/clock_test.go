@@ -60,3 +60,20 @@ func TestPendingListsWhatWaitersWaitFor(t *testing.T) {
 		t.Fatalf("a fired waiter is still pending: %v", got)
 	}
 }
+
+func TestClosedScopeLeavesNothingPending(t *testing.T) {
+	g := NewWithT(t)
+	v := New(Epoch())
+	old, next := v.Scope(), v.Scope()
+	stale := old.After(10 * time.Second)
+	g.Expect(old.Now()).To(Equal(v.Now()), "a scope shares the clock's time")
+	old.Close()
+	g.Expect(v.Pending()).To(BeEmpty(), "a switched-off camera's wait is gone")
+	fresh := next.After(10 * time.Second)
+	g.Expect(v.Pending()).To(Equal([]time.Time{Epoch().Add(10 * time.Second)}))
+	g.Expect(v.Advance(10 * time.Second)).To(Succeed())
+	g.Expect(fresh).To(Receive(Equal(Epoch().Add(10 * time.Second))))
+	g.Expect(stale).NotTo(Receive(), "a closed scope's waits never fire")
+	g.Expect(old.After(0)).NotTo(Receive(), "nor do new ones")
+	g.Expect(next.After(0)).To(Receive(Equal(v.Now())), "an open scope's zero wait is due at once")
+}
