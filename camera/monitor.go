@@ -207,7 +207,7 @@ func (c *Camera) monitorLoop(stop <-chan struct{}) {
 				}
 			}
 			if !next.IsZero() {
-				wake = c.cfg.Clock.After(next.Sub(now))
+				wake = c.cfg.Clock.Until(next)
 			}
 		}
 		select {

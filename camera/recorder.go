@@ -465,11 +465,11 @@ func (c *Camera) recordLoop(stop <-chan struct{}) {
 			if next.IsZero() || next.Before(now.Add(-period)) {
 				next = now
 			}
-			wait := next.Sub(now)
-			if active != nil && until.Sub(now) < wait {
-				wait = until.Sub(now)
+			wake := next
+			if active != nil && until.Before(wake) {
+				wake = until
 			}
-			due = c.cfg.Clock.After(wait)
+			due = c.cfg.Clock.Until(wake)
 		} else {
 			next = time.Time{}
 			r.mu.Lock()

@@ -239,7 +239,7 @@ func (c *Camera) janitor(stop <-chan struct{}) {
 			if next := st.NextDeadline(period); !next.Equal(armed) {
 				armed, due = next, nil
 				if !next.IsZero() {
-					due = c.cfg.Clock.After(next.Sub(c.cfg.Clock.Now()))
+					due = c.cfg.Clock.Until(next)
 				}
 			}
 		}

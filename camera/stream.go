@@ -156,11 +156,10 @@ func (c *Camera) produce(stop <-chan struct{}) {
 	next := c.cfg.Clock.Now()
 	var last time.Time
 	for {
-		wait := next.Sub(c.cfg.Clock.Now())
 		select {
 		case <-stop:
 			return
-		case <-c.cfg.Clock.After(wait):
+		case <-c.cfg.Clock.Until(next):
 		}
 		now := c.cfg.Clock.Now()
 		next = next.Add(period)

@@ -13,6 +13,10 @@ import "time"
 type Clock interface {
 	Now() time.Time
 	After(d time.Duration) <-chan time.Time
+	// Until receives once the clock shows t or later, at once if it already does. A loop that waits
+	// for a deadline of its own says so with Until rather than After(t.Sub(Now())): the clock may
+	// move between the two calls, and then After would wait that much past the deadline.
+	Until(t time.Time) <-chan time.Time
 }
 
 // System is the wall clock, used when the camera runs for real (`vsslab camera serve`).
@@ -23,3 +27,6 @@ func (System) Now() time.Time { return time.Now().UTC() }
 
 // After waits on the wall clock.
 func (System) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Until waits on the wall clock until t.
+func (System) Until(t time.Time) <-chan time.Time { return time.After(time.Until(t)) }

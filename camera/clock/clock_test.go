@@ -16,3 +16,10 @@ func TestSystemIsUTCAndMonotonicEnough(t *testing.T) {
 	g.Expect(b.Before(a)).To(BeFalse())
 	g.Expect(a.Year()).To(BeNumerically(">=", 2024))
 }
+
+func TestSystemUntilAPastInstantIsDueAtOnce(t *testing.T) {
+	g := NewWithT(t)
+	var c Clock = System{}
+	g.Eventually(c.Until(c.Now().Add(-time.Hour))).Should(Receive())
+	g.Consistently(c.Until(c.Now().Add(time.Hour)), "50ms").ShouldNot(Receive())
+}

@@ -254,7 +254,7 @@ func (w *worker) run(ctx context.Context) {
 		var timer <-chan time.Time
 		if next, ok := w.nextRelease(); ok {
 			if !next.Equal(w.timerAt) || w.timerC == nil {
-				w.timerAt, w.timerC = next, clk.After(next.Sub(clk.Now()))
+				w.timerAt, w.timerC = next, clk.Until(next)
 			}
 			timer = w.timerC
 		}

@@ -14,6 +14,7 @@ type nopClock struct{}
 
 func (nopClock) Now() time.Time                       { return time.Time{} }
 func (nopClock) After(time.Duration) <-chan time.Time { return nil }
+func (nopClock) Until(time.Time) <-chan time.Time     { return nil }
 
 type nopSpeaker struct{}
 

@@ -46,6 +46,8 @@ type Channel interface {
 type Clock interface {
 	Now() time.Time
 	After(d time.Duration) <-chan time.Time
+	// Until receives once the clock shows t or later (see camera/clock).
+	Until(t time.Time) <-chan time.Time
 }
 
 // KindDigit is the one-digit code a kind is signalled with where there is no text: the number of LED

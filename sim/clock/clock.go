@@ -53,21 +53,30 @@ func (v *Virtual) Advance(d time.Duration) error {
 // After returns a channel that receives the virtual time once the clock has been advanced by at least
 // d from now. It lets camera code wait for "the next frame is due" without reading the wall clock; a
 // test decides when that moment comes by calling Advance.
-func (v *Virtual) After(d time.Duration) <-chan time.Time { return v.after(0, d) }
+func (v *Virtual) After(d time.Duration) <-chan time.Time { return v.wait(0, d, time.Time{}) }
 
-// after registers a wait for scope (0 for the clock itself). A closed scope's waits never fire.
-func (v *Virtual) after(scope uint64, d time.Duration) <-chan time.Time {
+// Until returns a channel that receives the virtual time once the clock shows t or later: at once if
+// it already does. Unlike After(t.Sub(Now())), it cannot overshoot when the clock moves between the
+// two calls.
+func (v *Virtual) Until(t time.Time) <-chan time.Time { return v.wait(0, 0, t) }
+
+// wait registers a wait for scope (0 for the clock itself) until at, or d from now when at is zero.
+// A closed scope's waits never fire.
+func (v *Virtual) wait(scope uint64, d time.Duration, at time.Time) <-chan time.Time {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	ch := make(chan time.Time, 1)
 	if v.closed[scope] {
 		return ch
 	}
-	if d <= 0 {
+	if at.IsZero() {
+		at = v.now.Add(d)
+	}
+	if !at.After(v.now) {
 		ch <- v.now
 		return ch
 	}
-	v.waiters = append(v.waiters, waiter{at: v.now.Add(d), ch: ch, scope: scope})
+	v.waiters = append(v.waiters, waiter{at: at, ch: ch, scope: scope})
 	return ch
 }
 
@@ -98,7 +107,10 @@ func (v *Virtual) Scope() *Scope {
 func (s *Scope) Now() time.Time { return s.v.Now() }
 
 // After is the clock's After, for this scope: once the scope is closed, its waits never fire.
-func (s *Scope) After(d time.Duration) <-chan time.Time { return s.v.after(s.id, d) }
+func (s *Scope) After(d time.Duration) <-chan time.Time { return s.v.wait(s.id, d, time.Time{}) }
+
+// Until is the clock's Until, for this scope.
+func (s *Scope) Until(t time.Time) <-chan time.Time { return s.v.wait(s.id, 0, t) }
 
 // Close drops the scope's waits from the clock. The camera using it must have stopped.
 func (s *Scope) Close() {

@@ -77,3 +77,24 @@ func TestClosedScopeLeavesNothingPending(t *testing.T) {
 	g.Expect(old.After(0)).NotTo(Receive(), "nor do new ones")
 	g.Expect(next.After(0)).To(Receive(Equal(v.Now())), "an open scope's zero wait is due at once")
 }
+
+func TestUntilWaitsForAnInstantNotADuration(t *testing.T) {
+	g := NewWithT(t)
+	v := New(Epoch())
+	deadline := Epoch().Add(10 * time.Second)
+	// The clock moves between a loop reading Now and asking to wait: After(deadline.Sub(read))
+	// would now overshoot by the move; Until does not.
+	read := v.Now()
+	g.Expect(v.Advance(4 * time.Second)).To(Succeed())
+	late := v.After(deadline.Sub(read))
+	onTime := v.Until(deadline)
+	g.Expect(v.Pending()).To(Equal([]time.Time{deadline, deadline.Add(4 * time.Second)}))
+	g.Expect(v.Advance(6 * time.Second)).To(Succeed())
+	g.Expect(onTime).To(Receive(Equal(deadline)))
+	g.Expect(late).NotTo(Receive())
+	g.Expect(v.Until(Epoch())).To(Receive(Equal(deadline)), "an instant already past is due at once")
+	s := v.Scope()
+	g.Expect(s.Until(deadline.Add(time.Second))).NotTo(Receive())
+	s.Close()
+	g.Expect(v.Pending()).To(Equal([]time.Time{deadline.Add(4 * time.Second)}))
+}
