@@ -6,7 +6,7 @@ SEED     ?= 1
 MODEL    ?= iot
 FUZZTIME ?= 15s
 
-.PHONY: all build run test vet fmt-check fuzz bench serve image clean
+.PHONY: all build run test race vet fmt-check fuzz bench serve image clean
 
 all: build
 
@@ -33,9 +33,16 @@ run: build
 # engine), without the slow-labelled spec, to keep CI time down.
 test: fmt-check vet
 	$(GO) test -count=1 ./...
+	$(MAKE) race
 	VSSLAB_MODEL=move $(GO) test -count=1 ./scenarios/
 	VSSLAB_TARGET=hil-sim $(GO) test -count=1 ./scenarios/ -ginkgo.label-filter='!slow'
 	VSSLAB_TARGET=container $(GO) test -count=1 ./scenarios/ -ginkgo.label-filter='!slow'
+
+# The unit tests of the camera, the simulated world, the board drivers and the targets under the race
+# detector: the camera is a set of goroutines sharing state, and a data race there is a bug a test
+# that happens to pass would hide.
+race:
+	$(GO) test -race -count=1 ./camera/... ./sim/... ./hil/... ./reports/... ./scenarios/target/ ./scenarios/runner/ ./scenarios/portscan/
 
 vet:
 	$(GO) vet ./...
