@@ -22,8 +22,8 @@ type Options struct {
 	Ports []int
 	// Workers is how many connects are in flight at once; 0 means 256.
 	Workers int
-	// Timeout bounds one connect; a port that neither accepts nor refuses within it is counted as
-	// filtered. 0 means 500 ms.
+	// Timeout bounds one connect; a port that neither accepts nor refuses within it, nor when asked
+	// again within four times it, is counted as filtered. 0 means 500 ms.
 	Timeout time.Duration
 }
 
@@ -74,33 +74,72 @@ func TCP(ctx context.Context, host string, opts Options) (Result, error) {
 		opts.Timeout = 500 * time.Millisecond
 	}
 
+	return scan(ctx, host, ports, opts, func(timeout time.Duration) dialFunc {
+		return (&net.Dialer{Timeout: timeout}).DialContext
+	})
+}
+
+// scan is TCP once the options are checked; dialer gives the connect function for a timeout.
+func scan(ctx context.Context, host string, ports []int, opts Options, dialer func(time.Duration) dialFunc) (Result, error) {
 	start := time.Now()
 	res := Result{Host: host}
+	var err error
+	res.Open, res.Filtered, res.Scanned, err = pass(ctx, dialer(opts.Timeout), host, ports, opts.Workers)
+	// A port that gave no answer is asked again, a few at a time and with more patience, as a
+	// scanner retransmits: on a loaded host a connect can miss its deadline, and a filtered port is
+	// one the scan cannot vouch for.
+	if err == nil && len(res.Filtered) > 0 {
+		var open []int
+		open, res.Filtered, _, err = pass(ctx, dialer(retryFactor*opts.Timeout), host, res.Filtered, min(opts.Workers, retryWorkers))
+		res.Open = append(res.Open, open...)
+	}
+	res.Elapsed = time.Since(start)
+	slices.Sort(res.Open)
+	slices.Sort(res.Filtered)
+	if cerr := ctx.Err(); cerr != nil {
+		return res, fmt.Errorf("port scan of %s stopped after %d of %d ports: %w", host, res.Scanned, len(ports), cerr)
+	}
+	if err != nil {
+		return res, fmt.Errorf("port scan of %s: %w", host, err)
+	}
+	return res, nil
+}
+
+// How filtered ports are asked again: with this many times the timeout, this many at once.
+const (
+	retryFactor  = 4
+	retryWorkers = 16
+)
+
+// dialFunc connects to one address; a net.Dialer's DialContext.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// pass probes every port once, workers at a time, and returns the open and filtered ones (in no
+// particular order), how many were tried, and the first error that makes the result untrustworthy.
+func pass(ctx context.Context, dial dialFunc, host string, ports []int, workers int) (open, filtered []int, scanned int, firstErr error) {
 	jobs := make(chan int)
 	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
+		mu sync.Mutex
+		wg sync.WaitGroup
 	)
-	d := net.Dialer{Timeout: opts.Timeout}
-	for range min(opts.Workers, len(ports)) {
+	for range min(workers, len(ports)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for p := range jobs {
-				state, err := probe(ctx, &d, host, p)
+				state, err := probe(ctx, dial, host, p)
 				mu.Lock()
 				switch {
 				case err != nil:
 					if firstErr == nil {
 						firstErr = err
 					}
-				case state == open:
-					res.Open = append(res.Open, p)
-				case state == filtered:
-					res.Filtered = append(res.Filtered, p)
+				case state == portOpen:
+					open = append(open, p)
+				case state == portFiltered:
+					filtered = append(filtered, p)
 				}
-				res.Scanned++
+				scanned++
 				mu.Unlock()
 			}
 		}()
@@ -115,46 +154,37 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
-	res.Elapsed = time.Since(start)
-	slices.Sort(res.Open)
-	slices.Sort(res.Filtered)
-	if err := ctx.Err(); err != nil {
-		return res, fmt.Errorf("port scan of %s stopped after %d of %d ports: %w", host, res.Scanned, len(ports), err)
-	}
-	if firstErr != nil {
-		return res, fmt.Errorf("port scan of %s: %w", host, firstErr)
-	}
-	return res, nil
+	return open, filtered, scanned, firstErr
 }
 
 type portState int
 
 const (
-	closed portState = iota
-	open
-	filtered
+	portClosed portState = iota
+	portOpen
+	portFiltered
 )
 
 // probe connects to one port. A refusal or an unreachable host is an answer (closed); a timeout is
 // not (filtered); anything else (no descriptors left, no route) makes the scan's result untrustworthy
 // and is returned as an error.
-func probe(ctx context.Context, d *net.Dialer, host string, port int) (portState, error) {
-	c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+func probe(ctx context.Context, dial dialFunc, host string, port int) (portState, error) {
+	c, err := dial(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err == nil {
 		c.Close()
-		return open, nil
+		return portOpen, nil
 	}
 	if ctx.Err() != nil {
-		return closed, nil // the caller reports the cancellation
+		return portClosed, nil // the caller reports the cancellation
 	}
 	var ne net.Error
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
-		return closed, nil
+		return portClosed, nil
 	case errors.As(err, &ne) && ne.Timeout():
-		return filtered, nil
+		return portFiltered, nil
 	case errors.Is(err, syscall.EHOSTUNREACH):
-		return filtered, nil
+		return portFiltered, nil
 	}
-	return closed, fmt.Errorf("port %d: %w", port, err)
+	return portClosed, fmt.Errorf("port %d: %w", port, err)
 }

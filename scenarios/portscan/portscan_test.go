@@ -3,7 +3,9 @@ package portscan
 import (
 	"context"
 	"net"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +97,36 @@ func TestTCPValidates(t *testing.T) {
 		if _, err := TCP(context.Background(), tc.host, tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("TCP(%q, %+v) = %v, want an error about %q", tc.host, tc.opts, err, tc.want)
 		}
+	}
+}
+
+// A connect that misses its deadline (a loaded host) is asked again with more patience; only a port
+// that stays silent is reported filtered.
+func TestScanAsksSilentPortsAgain(t *testing.T) {
+	_, slow := listen(t)
+	_, silent := listen(t)
+	shut := freePort(t)
+	opts := Options{Ports: []int{slow, silent, shut}, Workers: 8, Timeout: 100 * time.Millisecond}
+	var timeouts []time.Duration
+	dialer := func(timeout time.Duration) dialFunc {
+		timeouts = append(timeouts, timeout)
+		return func(ctx context.Context, network, addr string) (net.Conn, error) {
+			_, port, _ := net.SplitHostPort(addr)
+			if port == strconv.Itoa(silent) || (port == strconv.Itoa(slow) && timeout == opts.Timeout) {
+				return nil, os.ErrDeadlineExceeded
+			}
+			return (&net.Dialer{Timeout: timeout}).DialContext(ctx, network, addr)
+		}
+	}
+	res, err := scan(context.Background(), "127.0.0.1", opts.Ports, opts, dialer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Open, []int{slow}) || !slices.Equal(res.Filtered, []int{silent}) || res.Scanned != 3 {
+		t.Fatalf("open %v, filtered %v, scanned %d; want open [%d], filtered [%d], 3 scanned", res.Open, res.Filtered, res.Scanned, slow, silent)
+	}
+	if !slices.Equal(timeouts, []time.Duration{opts.Timeout, retryFactor * opts.Timeout}) {
+		t.Fatalf("timeouts %v: the second pass is more patient", timeouts)
 	}
 }
 
