@@ -186,20 +186,30 @@ func (s *Store) persistKeyringLocked(gen int) error {
 	if err := s.keys.WriteFile(keyringFile(gen), stored); err != nil {
 		return err
 	}
-	s.nasKeyrings[gen] = true
+	s.markKeyringStaleLocked(gen)
 	s.signal()
 	return nil
 }
 
 // marshalKeyring returns a generation's persisted keyring (for the NAS copy).
-func (s *Store) marshalKeyring(gen int) ([]byte, error) {
+// It also returns the stale mark the copy answers to; both are read in one hold of the lock, so
+// that a change made after the read marks the keyring stale again.
+func (s *Store) marshalKeyring(gen int) ([]byte, uint64, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	k := s.rings[gen]
-	s.mu.Unlock()
 	if k == nil {
-		return nil, fmt.Errorf("no keyring g%d", gen)
+		return nil, 0, fmt.Errorf("no keyring g%d", gen)
 	}
-	return k.Marshal()
+	data, err := k.Marshal()
+	return data, s.nasKeyrings[gen], err
+}
+
+// markKeyringStaleLocked queues a generation's keyring for copying to the NAS, with a mark newer
+// than any before. Callers hold s.mu.
+func (s *Store) markKeyringStaleLocked(gen int) {
+	s.keyringChanges++
+	s.nasKeyrings[gen] = s.keyringChanges
 }
 
 // KeywordSet tells whether a keyword was given (pending or active).

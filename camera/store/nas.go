@@ -28,13 +28,19 @@ func (s *Store) Pending() int {
 // its keyring, and a destroyed bucket must vanish from the NAS copy too), then deletions, then new
 // records. It stops at the first failure and keeps what is left for the next round; every call is
 // bounded by ctx, so a NAS that is down or slow only delays its own copies, never recording.
+//
+// The round works on what was queued when it began. A record written meanwhile, perhaps in a new
+// bucket whose key the keyring copy being sent lacks, waits for the next round, which sends the
+// keyring again first: the NAS never holds a record its own keyring cannot open.
 func (s *Store) Sync(ctx context.Context, t Target) (int, error) {
 	done := 0
 	s.mu.Lock()
 	gens := slices.Sorted(maps.Keys(s.nasKeyrings))
+	removals := slices.Sorted(maps.Keys(s.nasRemove))
+	puts := slices.Sorted(maps.Keys(s.nasPut))
 	s.mu.Unlock()
 	for _, gen := range gens {
-		data, err := s.marshalKeyring(gen)
+		data, mark, err := s.marshalKeyring(gen)
 		if err != nil {
 			return done, err
 		}
@@ -42,13 +48,13 @@ func (s *Store) Sync(ctx context.Context, t Target) (int, error) {
 			return done, fmt.Errorf("copy keyring g%d: %w", gen, err)
 		}
 		s.mu.Lock()
-		delete(s.nasKeyrings, gen)
+		// A keyring that changed after it was read for this copy stays stale.
+		if s.nasKeyrings[gen] == mark {
+			delete(s.nasKeyrings, gen)
+		}
 		s.mu.Unlock()
 		done++
 	}
-	s.mu.Lock()
-	removals := slices.Sorted(maps.Keys(s.nasRemove))
-	s.mu.Unlock()
 	for _, name := range removals {
 		if err := t.Remove(ctx, name); err != nil {
 			return done, fmt.Errorf("delete %s on the NAS: %w", name, err)
@@ -58,9 +64,6 @@ func (s *Store) Sync(ctx context.Context, t Target) (int, error) {
 		s.mu.Unlock()
 		done++
 	}
-	s.mu.Lock()
-	puts := slices.Sorted(maps.Keys(s.nasPut))
-	s.mu.Unlock()
 	for _, name := range puts {
 		data, err := s.cfg.Medium.Read(name)
 		if err != nil {
@@ -139,7 +142,7 @@ func (s *Store) Reconcile(ctx context.Context, t Target, now time.Time, period t
 		}
 	}
 	for gen := range s.rings {
-		s.nasKeyrings[gen] = true
+		s.markKeyringStaleLocked(gen)
 	}
 	s.mu.Unlock()
 	return s.Sync(ctx, t)

@@ -91,7 +91,9 @@ type Store struct {
 	buckets     map[int64]map[string]*Entry // by bucket start (Unix s), then id
 	nasPut      map[string]bool             // record names to copy to the NAS
 	nasRemove   map[string]bool             // record names to delete from the NAS
-	nasKeyrings map[int]bool                // generations whose NAS keyring copy is stale
+	nasKeyrings map[int]uint64              // generations whose NAS keyring copy is stale, with the mark of the change
+	// keyringChanges numbers keyring changes, so a NAS copy made before a change is not taken for one after.
+	keyringChanges uint64
 }
 
 // Open reads the keyrings (switching to a pending one: a reboot is when a new keyword takes effect),
@@ -118,10 +120,10 @@ func Open(cfg Config) (*Store, []SetAside, error) {
 		buckets:     map[int64]map[string]*Entry{},
 		nasPut:      map[string]bool{},
 		nasRemove:   map[string]bool{},
-		nasKeyrings: map[int]bool{},
+		nasKeyrings: map[int]uint64{},
 	}
 	for gen := range rings {
-		s.nasKeyrings[gen] = true
+		s.markKeyringStaleLocked(gen)
 	}
 	aside, err := s.scan()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -417,4 +418,58 @@ func TestASecondKeywordKeepsTheFirstGenerationReadable(t *testing.T) {
 	h, err := record.ReadHeader(card.files[second.Name])
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(h.Cipher).To(Equal(record.XTEA128))
+}
+
+// hookNAS runs a hook before its first Put of a given name: the camera writing a record while a
+// NAS round is under way.
+type hookNAS struct {
+	memNAS
+	name string
+	hook func()
+}
+
+func (n *hookNAS) Put(ctx context.Context, name string, data []byte) error {
+	if name == n.name && n.hook != nil {
+		hook := n.hook
+		n.hook = nil
+		hook()
+	}
+	return n.memNAS.Put(ctx, name, data)
+}
+
+// Every record on the NAS opens with the NAS's own keyring after every round, even when a record in a
+// new bucket is written while the keyring is being copied: a record must never reach the NAS before
+// the keyring that opens it, and the keyring's later change must not be lost.
+func TestNASNeverHoldsARecordItsKeyringCannotOpen(t *testing.T) {
+	g := NewWithT(t)
+	card, dir := newMemCard(), t.TempDir()
+	s, _ := openStore(t, card, dir)
+	g.Expect(s.SetKeyword(keyword, record.AES256GCM)).To(Succeed())
+	s, _ = openStore(t, card, dir)
+	first := write(t, s, t0)
+	var later Entry
+	nas := &hookNAS{memNAS: memNAS{memCard: *newMemCard()}, name: NASKeyringName(1)}
+	nas.hook = func() { later = write(t, s, t0.Add(3*time.Hour)) }
+	opensAll := func(round string) []string {
+		k, err := record.OpenKeyring(nas.files[NASKeyringName(1)], keyword, nil)
+		g.Expect(err).NotTo(HaveOccurred(), round)
+		var names []string
+		for name, data := range nas.files {
+			if strings.HasSuffix(name, ".vsr") {
+				_, _, err := record.Open(k, data)
+				g.Expect(err).NotTo(HaveOccurred(), "%s: %s on the NAS opens with the NAS keyring", round, name)
+				names = append(names, name)
+			}
+		}
+		return names
+	}
+	_, err := s.Sync(context.Background(), nas)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(later.Name).NotTo(BeEmpty(), "the hook wrote during the round")
+	g.Expect(opensAll("first round")).To(ConsistOf(first.Name))
+	g.Expect(s.Pending()).To(BeNumerically(">", 0), "the later record and its keyring wait for the next round")
+	_, err = s.Sync(context.Background(), nas)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(opensAll("second round")).To(ConsistOf(first.Name, later.Name))
+	g.Expect(s.Pending()).To(BeZero())
 }
