@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -247,6 +248,16 @@ func storageMonitoring(s *suite) {
 			add(rx.http())
 			add(rx.mqttBroker())
 			add(rx.sip())
+			if len(skipped) > 0 {
+				// A channel left unchecked would make a pass claim more than was seen: without every
+				// receiving server the row is not applicable here, and says which server is missing.
+				var missing []string
+				for name, why := range skipped {
+					missing = append(missing, name+": "+why)
+				}
+				sort.Strings(missing)
+				Skip("not applicable: a receiving server cannot run on this machine: " + strings.Join(missing, "; "))
+			}
 			if _, ok := s.env.Target.(target.Speaker); ok {
 				add("audio", map[string]any{"type": "audio", "repeat": 1}, nil)
 			} else {
@@ -337,7 +348,6 @@ func storageMonitoring(s *suite) {
 			if len(skipped) > 0 {
 				evidence("channels not checked on this machine", skipped)
 			}
-			Expect(skipped).To(Or(BeEmpty(), HaveLen(1)), "at most the audio channel may be missing from a target: %v", skipped)
 		})
 
 		It("sends event notifications only once the general and the notification arming are on", Label("PBD-2"), func(ctx SpecContext) {
