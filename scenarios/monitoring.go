@@ -97,6 +97,38 @@ func (m monitorTests) run(ctx context.Context, test string) monitorEntry {
 	return got
 }
 
+// lastLogged is the time of the newest entry in the monitoring log (zero when it is empty): on a
+// camera whose clock runs on its own, what awaitFailure looks past.
+func (m monitorTests) lastLogged(ctx context.Context) time.Time {
+	GinkgoHelper()
+	var last time.Time
+	for _, e := range m.s.monitorLog(ctx, m.admin) {
+		if e.Time.After(last) {
+			last = e.Time
+		}
+	}
+	return last
+}
+
+// awaitFailure waits, on a camera whose clock the harness cannot move (a bench), for a run of test
+// logged after since that failed: it must come within two test intervals, the next run plus one
+// that may have begun before the fault.
+func (m monitorTests) awaitFailure(ctx context.Context, test string, since time.Time) monitorEntry {
+	GinkgoHelper()
+	var got monitorEntry
+	Eventually(func(g Gomega) {
+		got = monitorEntry{}
+		for _, e := range m.s.monitorLog(ctx, m.admin) {
+			if e.Test == test && e.Result == "fail" && e.Time.After(since) {
+				got = e
+				break
+			}
+		}
+		g.Expect(got.Test).To(Equal(test), "the %s test logged a failure after %s", test, since)
+	}).WithContext(ctx).WithTimeout(2*monitorInterval + 10*time.Second).WithPolling(250 * time.Millisecond).Should(Succeed())
+	return got
+}
+
 // idle lets d pass on the camera's clock, one monitoring run at a time, each of which must find
 // storage healthy.
 func (m monitorTests) idle(ctx context.Context, d time.Duration) {
@@ -462,22 +494,50 @@ func storageMonitoring(s *suite) {
 			if !ok {
 				Skip("not applicable: the target has no LED line a bench can probe (a board target has)")
 			}
-			crd := s.cardOf()
-			clk := s.clock()
+			// The failure is the card going away: ejected where the target holds the card, its supply
+			// switched off on a bench (the profile's card_power line).
+			crd, hasCard := s.env.Target.(target.Card)
+			power, hasPower := s.env.Target.(target.CardPower)
+			if !hasCard && !hasPower {
+				Skip("not applicable: the target can neither take the card out nor switch its supply (a bench needs a card_power line)")
+			}
 			admin := s.takeOwnership(ctx)
 			ch := map[string]any{"id": "led", "type": "led", "line": "led", "repeat": 1, "on": []string{notify.KindStorageFailure}}
 			s.expectStatus(ctx, 200, admin, "PATCH", "/api/v1/settings", map[string]any{"notify": map[string]any{"channels": []any{ch}}})
 			mon := s.enableMonitor(ctx, admin, "storage_available")
 			_, before, err := lines.Line("led")
 			Expect(err).NotTo(HaveOccurred())
-			crd.EjectCard()
-			failed := mon.run(ctx, "storage_available")
+
+			clocked, onVirtualTime := s.env.Target.(target.Clocked)
+			var since time.Time
+			if !onVirtualTime {
+				// The camera's clock runs on its own: note where its log stands before the fault.
+				since = mon.lastLogged(ctx)
+			}
+			if hasCard {
+				crd.EjectCard()
+				evidence("card", "taken out")
+			} else {
+				Expect(power.PowerCard(ctx, false)).To(Succeed(), "switch the card's supply off")
+				DeferCleanup(func(ctx SpecContext) {
+					Expect(power.PowerCard(ctx, true)).To(Succeed(), "switch the card's supply on again")
+				})
+				evidence("card", "supply switched off through the card_power line")
+			}
+			var failed monitorEntry
+			if onVirtualTime {
+				failed = mon.run(ctx, "storage_available")
+			} else {
+				failed = mon.awaitFailure(ctx, "storage_available", since)
+			}
 			Expect(failed.Result).To(Equal("fail"))
-			// The pattern runs on the camera's clock: keep moving it on until the LED has flashed and is
-			// off again.
+			// The pattern runs on the camera's clock: on virtual time keep moving it on until the LED has
+			// flashed and is off again; on a bench, wait for it.
 			var flashes []target.Edge
 			Eventually(func(g Gomega) {
-				g.Expect(clk.Advance(100 * time.Millisecond)).To(Succeed())
+				if onVirtualTime {
+					g.Expect(clocked.Clock().Advance(100 * time.Millisecond)).To(Succeed())
+				}
 				_, edges, err := lines.Line("led")
 				g.Expect(err).NotTo(HaveOccurred())
 				flashes = edges[len(before):]
@@ -489,8 +549,13 @@ func storageMonitoring(s *suite) {
 				Expect(flashes[i].Level).NotTo(Equal(flashes[i-1].Level), "the line toggles")
 				Expect(flashes[i].Time.Before(flashes[i-1].Time)).To(BeFalse())
 			}
-			Expect(flashes[0].Time.Before(failed.Time)).To(BeFalse(), "the flashing follows the failure")
+			if onVirtualTime {
+				// One clock stamps both the log and the edges; on a bench the probes' host clock is not
+				// the camera's, and the edges are the ones seen since the failure was caused.
+				Expect(flashes[0].Time.Before(failed.Time)).To(BeFalse(), "the flashing follows the failure")
+			}
 			Expect(flashes[len(flashes)-1].Level).To(BeEquivalentTo(false), "the LED ends off")
+			evidence("storage test that found the failure", failed)
 			evidence("LED edges after the failure", flashes)
 		})
 	})

@@ -28,6 +28,11 @@ const (
 	LineMotionIn    = "motion_in"
 )
 
+// ProbeCardPower is the probe line that switches the camera's memory card's supply (high = powered):
+// an output of the bench, so that a card that vanishes, as a dead or pulled card does, is a fault a
+// bench can make on command. The virtual board's card follows it too.
+const ProbeCardPower = "card_power"
+
 // LineRoles lists the camera's line roles in the order a profile and a probe show them.
 func LineRoles() []string {
 	return []string{LineLED, LineMicEnable, LineDebugEnable, LineMotionIn}

@@ -503,6 +503,26 @@ func (h *HIL) PowerCycle(ctx context.Context) error {
 	return nil
 }
 
+// PowerCard switches the camera's memory card's supply through the profile's card_power line (high =
+// powered). Switching it off is the card vanishing under the camera, which its storage test must find.
+func (h *HIL) PowerCard(ctx context.Context, on bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	supply, err := h.control(hilboard.ProbeCardPower, "memory card's supply switch")
+	if err != nil {
+		return err
+	}
+	if err := supply.Out(gpio.Level(on)); err != nil {
+		state := "off"
+		if on {
+			state = "on"
+		}
+		return fmt.Errorf("hil target: switch the card's supply %s: %w", state, err)
+	}
+	return nil
+}
+
 // Close stops sampling the probes. It leaves every line as it is: the camera keeps running.
 func (h *HIL) Close() error {
 	select {
@@ -530,4 +550,5 @@ var (
 	_ Lines        = (*HIL)(nil)
 	_ Scannable    = (*HIL)(nil)
 	_ Reidentifier = (*HIL)(nil)
+	_ CardPower    = (*HIL)(nil)
 )

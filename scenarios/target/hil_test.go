@@ -24,6 +24,7 @@ import (
 	"periph.io/x/conn/v3/gpio/gpiotest"
 
 	hilboard "vsslab/hil/board"
+	"vsslab/sim/card"
 	simclock "vsslab/sim/clock"
 	"vsslab/sim/world"
 )
@@ -348,4 +349,37 @@ func TestOpenHILNeedsAProfile(t *testing.T) {
 	g.Expect(errors.Is(err, ErrUnknownKind)).To(BeTrue(), "%v", err)
 	_, err = OpenHIL(context.Background(), "hil:no-such-bench", HILOptions{})
 	g.Expect(err).To(MatchError(ContainSubstring("no-such-bench")))
+}
+
+func TestHILPowerCardSwitchesTheCardsSupply(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	w, p := benchWorld(t)
+	h := openBench(t, HILOptions{Profile: p, BaseURL: w.Server.HTTPSURL(), Pin: w.Camera.CertificateSHA256(), Probes: sameWire(p)})
+	var tgt Target = h
+	_, ok := tgt.(CardPower)
+	g.Expect(ok).To(BeTrue(), "a bench switches the card through its card_power line")
+
+	_, err := w.Card.List()
+	g.Expect(err).NotTo(HaveOccurred(), "the card is powered until the bench switches it")
+	g.Expect(h.PowerCard(ctx, false)).To(Succeed())
+	g.Expect(w.Board.Virtual.Pin(hilboard.ProbeCardPower).Read()).To(Equal(gpio.Low))
+	_, err = w.Card.List()
+	g.Expect(err).To(MatchError(card.ErrRemoved), "without its supply the card is gone")
+	g.Expect(h.PowerCard(ctx, true)).To(Succeed())
+	_, err = w.Card.List()
+	g.Expect(err).NotTo(HaveOccurred(), "powered again, the card is back")
+
+	// A bench without the line: the error names the probe to wire.
+	noSwitch := p
+	noSwitch.Probes = map[string]string{}
+	for k, v := range p.Probes {
+		if k != hilboard.ProbeCardPower {
+			noSwitch.Probes[k] = v
+		}
+	}
+	bare := openBench(t, HILOptions{Profile: noSwitch, BaseURL: w.Server.HTTPSURL(), Pin: w.Camera.CertificateSHA256(), Probes: sameWire(p)})
+	g.Expect(bare.PowerCard(ctx, false)).To(MatchError(ContainSubstring("no card_power line")))
+	_, err = w.Card.List()
+	g.Expect(err).NotTo(HaveOccurred(), "and the card stays as it was")
 }

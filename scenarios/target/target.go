@@ -193,6 +193,14 @@ type Card interface {
 	HealCard()
 }
 
+// CardPower is the capability of a bench that switches the camera's memory card's supply (the
+// profile's card_power line): with the supply off the card is gone, as a pulled or dead card is, which
+// is the one storage fault a bench can make on a camera it reaches only from outside (MON-2's LED
+// pattern on a storage failure). Targets with Card eject the card instead.
+type CardPower interface {
+	PowerCard(ctx context.Context, on bool) error
+}
+
 // MotionInput is the capability of driving the camera's motion input line (a GPIO line a detector or
 // door contact drives), the stimulus of PBD-2: an event from outside the camera's API.
 type MotionInput interface {

@@ -46,6 +46,7 @@ type Pin struct {
 	edges   []Edge
 	waiting int // WaitForEdge calls waiting now
 	taken   int // edges WaitForEdge has returned true for
+	watch   []func(gpio.Level)
 }
 
 // NewPin makes a pin named name (the name gpioreg will know it by) with logical number num.
@@ -125,21 +126,23 @@ func (p *Pin) In(pull gpio.Pull, edge gpio.Edge) error {
 		return fmt.Errorf("sim pin %s: unknown edge %d", p.name, edge)
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.out = false
 	if pull != gpio.PullNoChange {
 		p.pull = pull
 	}
+	changed, level := false, p.level
 	if !p.driven {
 		switch p.pull {
 		case gpio.PullUp:
-			p.set(gpio.High)
+			changed, level = p.set(gpio.High), gpio.High
 		case gpio.PullDown:
-			p.set(gpio.Low)
+			changed, level = p.set(gpio.Low), gpio.Low
 		}
 	}
 	p.stopEdges()
 	p.edge = edge
+	p.mu.Unlock()
+	p.changed(changed, level)
 	return nil
 }
 
@@ -207,10 +210,11 @@ func (p *Pin) DefaultPull() gpio.Pull { return gpio.Float }
 // Out implements gpio.PinOut: the pin becomes an output at level l.
 func (p *Pin) Out(l gpio.Level) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.stopEdges()
 	p.out = true
-	p.set(l)
+	changed := p.set(l)
+	p.mu.Unlock()
+	p.changed(changed, l)
 	return nil
 }
 
@@ -224,31 +228,59 @@ func (p *Pin) PWM(gpio.Duty, physic.Frequency) error {
 // would be a short circuit on a real board, so it is an error.
 func (p *Pin) Drive(l gpio.Level) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.out {
+		p.mu.Unlock()
 		return fmt.Errorf("sim pin %s: the camera drives it as an output; the bench cannot drive it too", p.name)
 	}
 	p.driven = true
-	if p.level == l {
+	if !p.set(l) {
+		p.mu.Unlock()
 		return nil
 	}
-	p.set(l)
 	if p.edge == gpio.BothEdges || (p.edge == gpio.RisingEdge && l == gpio.High) || (p.edge == gpio.FallingEdge && l == gpio.Low) {
 		select {
 		case p.pending <- struct{}{}:
 		default:
 		}
 	}
+	p.mu.Unlock()
+	p.changed(true, l)
 	return nil
 }
 
-// set changes the level and records the change; the caller holds p.mu.
-func (p *Pin) set(l gpio.Level) {
+// set changes the level and records the change, reporting whether there was one; the caller holds
+// p.mu.
+func (p *Pin) set(l gpio.Level) bool {
 	if p.level == l {
-		return
+		return false
 	}
 	p.level = l
 	p.edges = append(p.edges, Edge{Time: p.clk.Now(), Level: l})
+	return true
+}
+
+// OnChange has f called with the new level after every change of the pin's level, whoever made it: a
+// wire on the virtual board that something else on the board follows (the card's supply, switched by
+// the bench through card_power). f runs on the changer's goroutine, after the pin's lock is released,
+// so it may read the pin.
+func (p *Pin) OnChange(f func(gpio.Level)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.watch = append(p.watch, f)
+}
+
+// changed tells the OnChange watchers of a change to l, if there was one; the caller does not hold
+// p.mu.
+func (p *Pin) changed(did bool, l gpio.Level) {
+	if !did {
+		return
+	}
+	p.mu.Lock()
+	watch := append([](func(gpio.Level)){}, p.watch...)
+	p.mu.Unlock()
+	for _, f := range watch {
+		f(l)
+	}
 }
 
 // Edges returns every level change so far, oldest first (a copy).

@@ -99,3 +99,21 @@ func TestPinWatchShowsWhenTheCameraTookAnEdge(t *testing.T) {
 	taken, _ = p.Watch()
 	g.Expect(taken).To(Equal(1))
 }
+
+func TestPinOnChangeSeesEveryChangeOnce(t *testing.T) {
+	g := NewWithT(t)
+	p, _ := NewPin("SIM_CARD_POWER", 3, clock.New(clock.Epoch()))
+	var seen []gpio.Level
+	p.OnChange(func(l gpio.Level) {
+		g.Expect(p.Read()).To(Equal(l), "the watcher runs after the change, and may read the pin")
+		seen = append(seen, l)
+	})
+	g.Expect(p.Out(gpio.Low)).To(Succeed()) // already low: no change
+	g.Expect(p.Out(gpio.High)).To(Succeed())
+	g.Expect(p.Out(gpio.High)).To(Succeed())
+	g.Expect(p.Out(gpio.Low)).To(Succeed())
+	g.Expect(p.In(gpio.PullUp, gpio.NoEdge)).To(Succeed()) // the pull raises an undriven input
+	g.Expect(p.Drive(gpio.Low)).To(Succeed())
+	g.Expect(p.Drive(gpio.Low)).To(Succeed())
+	g.Expect(seen).To(Equal([]gpio.Level{gpio.High, gpio.Low, gpio.High, gpio.Low}))
+}

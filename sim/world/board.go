@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 
+	"periph.io/x/conn/v3/gpio"
+
 	"vsslab/camera"
 	"vsslab/camera/ptz"
 	hilboard "vsslab/hil/board"
 	simboard "vsslab/sim/board"
+	"vsslab/sim/card"
 )
 
 // Board is the camera's board in a world built with Options.Board: the virtual board (the bench's
@@ -53,6 +56,28 @@ func (b *Board) start(w, h int) error {
 		return err
 	}
 	return d.Stream(true)
+}
+
+// switchCard has the card follow the profile's card_power probe line, when it names one: the bench
+// switching it low cuts the card's supply (the card is gone, as if pulled), high restores it. Until
+// the bench first drives the line the card is powered, as on a board whose switch is closed: the line
+// starts high.
+func (b *Board) switchCard(sd *card.Card) error {
+	p := b.Virtual.Pin(hilboard.ProbeCardPower)
+	if p == nil {
+		return nil
+	}
+	if err := p.Drive(gpio.High); err != nil {
+		return fmt.Errorf("close the card's supply switch: %w", err)
+	}
+	p.OnChange(func(l gpio.Level) {
+		if l == gpio.Low {
+			sd.Eject()
+		} else {
+			sd.Insert()
+		}
+	})
+	return nil
 }
 
 // wire gives the camera the board: frames from the virtual board's sensor (which follow the

@@ -151,6 +151,9 @@ func Start(opts Options) (*World, error) {
 			return nil, fmt.Errorf("start simulated world: %w", err)
 		}
 		brd.wire(&cfg, chart)
+		if err := brd.switchCard(sd); err != nil {
+			return nil, errors.Join(fmt.Errorf("start simulated world: %w", err), brd.Close())
+		}
 		line = nil
 	}
 	cam, err := camera.New(cfg)
