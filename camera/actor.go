@@ -12,7 +12,7 @@ type Actor struct {
 	Name string
 	// Level is the account's level; anonymous public access counts as a guest.
 	Level users.Level
-	// Source is the client's IP address, or "local".
+	// Source is the client's IP address, "local", or "reset button" for the camera's button.
 	Source string
 	// DefaultPassword marks an admin still using the factory password: changes are applied but not
 	// persisted (AUTH-1).

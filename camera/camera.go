@@ -76,6 +76,11 @@ type Config struct {
 	Card store.Medium
 	// MotionInput is the motion input line (a GPIO pin); a rising edge is an event. nil when absent.
 	MotionInput gpio.PinIn
+	// ResetButton is the factory-reset button's line (high while pressed); nil on a camera without
+	// one. Held for ResetHold or longer and released, it resets the camera to factory state.
+	ResetButton gpio.PinIn
+	// ResetHold is how long the button must be held; DefaultResetHold when zero.
+	ResetHold time.Duration
 	// MicEnable, DebugEnable and LED are the camera's output lines on a board; each may be nil. The
 	// camera drives MicEnable from microphone.enabled and DebugEnable from debug.enabled; LED shows
 	// notification patterns.
@@ -198,6 +203,10 @@ func New(cfg Config) (*Camera, error) {
 		c.wg.Add(1)
 		go func() { defer c.wg.Done(); c.watchMotionInput(c.stop) }()
 	}
+	if cfg.ResetButton != nil {
+		c.wg.Add(1)
+		go func() { defer c.wg.Done(); c.watchResetButton(c.stop) }()
+	}
 	c.kickNAS()
 	return c, nil
 }
@@ -208,10 +217,12 @@ func (c *Camera) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.stop)
 		<-c.done
-		if c.cfg.MotionInput != nil {
-			// Wakes a watcher blocked in WaitForEdge: on a board whose clock stands still (the
-			// virtual board) its time-out would never come.
-			_ = c.cfg.MotionInput.Halt()
+		// Wakes the watchers blocked in WaitForEdge: on a board whose clock stands still (the
+		// virtual board) their time-outs would never come.
+		for _, pin := range []gpio.PinIn{c.cfg.MotionInput, c.cfg.ResetButton} {
+			if pin != nil {
+				_ = pin.Halt()
+			}
 		}
 		c.wg.Wait()
 		c.notif.mu.Lock()

@@ -535,6 +535,27 @@ func (c *Camera) captureTick(s settings.Settings, now time.Time) {
 	}
 }
 
+// nextEdge waits for the next edge detected on an input line, and reports false once stop is closed
+// (checked before and after each wait, so an edge that comes with the stop is not acted on). The
+// waits are short so that stop is seen; Close also halts the line, which ends a wait at once.
+func nextEdge(pin gpio.PinIn, stop <-chan struct{}) bool {
+	for {
+		select {
+		case <-stop:
+			return false
+		default:
+		}
+		if pin.WaitForEdge(200 * time.Millisecond) {
+			select {
+			case <-stop:
+				return false
+			default:
+				return true
+			}
+		}
+	}
+}
+
 // watchMotionInput turns rising edges on the motion input line into events.
 func (c *Camera) watchMotionInput(stop <-chan struct{}) {
 	pin := c.cfg.MotionInput
@@ -542,22 +563,9 @@ func (c *Camera) watchMotionInput(stop <-chan struct{}) {
 		c.record(system(), "input.motion", pin.Name(), "failed", map[string]string{"reason": err.Error()})
 		return
 	}
-	for {
-		select {
-		case <-stop:
-			return
-		default:
-		}
-		if !pin.WaitForEdge(200 * time.Millisecond) {
-			continue
-		}
+	for nextEdge(pin, stop) {
 		if pin.Read() != gpio.High {
 			continue
-		}
-		select {
-		case <-stop:
-			return
-		default:
 		}
 		s, err := c.Settings()
 		if err != nil || !s.Events.MotionInput {

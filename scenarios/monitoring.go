@@ -97,8 +97,7 @@ func (m monitorTests) run(ctx context.Context, test string) monitorEntry {
 	return got
 }
 
-// lastLogged is the time of the newest entry in the monitoring log (zero when it is empty): on a
-// camera whose clock runs on its own, what awaitFailure looks past.
+// lastLogged is the time of the newest entry in the monitoring log (zero when it is empty).
 func (m monitorTests) lastLogged(ctx context.Context) time.Time {
 	GinkgoHelper()
 	var last time.Time
@@ -110,21 +109,20 @@ func (m monitorTests) lastLogged(ctx context.Context) time.Time {
 	return last
 }
 
-// awaitFailure waits, on a camera whose clock the harness cannot move (a bench), for a run of test
-// logged after since that failed: it must come within two test intervals, the next run plus one
-// that may have begun before the fault.
-func (m monitorTests) awaitFailure(ctx context.Context, test string, since time.Time) monitorEntry {
+// await waits, on a camera whose clock the harness cannot move (a bench), for a run of test logged
+// after since with the given result: it must come within two test intervals, the next run plus one
+// that may have begun before the spec asked.
+func (m monitorTests) await(ctx context.Context, test, result string, since time.Time) monitorEntry {
 	GinkgoHelper()
 	var got monitorEntry
 	Eventually(func(g Gomega) {
 		got = monitorEntry{}
 		for _, e := range m.s.monitorLog(ctx, m.admin) {
-			if e.Test == test && e.Result == "fail" && e.Time.After(since) {
+			if e.Test == test && e.Result == result && e.Time.After(since) {
 				got = e
-				break
 			}
 		}
-		g.Expect(got.Test).To(Equal(test), "the %s test logged a failure after %s", test, since)
+		g.Expect(got.Test).To(Equal(test), "the %s test logged %q after %s", test, result, since)
 	}).WithContext(ctx).WithTimeout(2*monitorInterval + 10*time.Second).WithPolling(250 * time.Millisecond).Should(Succeed())
 	return got
 }
@@ -511,8 +509,9 @@ func storageMonitoring(s *suite) {
 			clocked, onVirtualTime := s.env.Target.(target.Clocked)
 			var since time.Time
 			if !onVirtualTime {
-				// The camera's clock runs on its own: note where its log stands before the fault.
-				since = mon.lastLogged(ctx)
+				// The camera's clock runs on its own: the card must first be found healthy, so that the
+				// failure after the cut is the cut's.
+				since = mon.await(ctx, "storage_available", "ok", mon.lastLogged(ctx)).Time
 			}
 			if hasCard {
 				crd.EjectCard()
@@ -528,7 +527,7 @@ func storageMonitoring(s *suite) {
 			if onVirtualTime {
 				failed = mon.run(ctx, "storage_available")
 			} else {
-				failed = mon.awaitFailure(ctx, "storage_available", since)
+				failed = mon.await(ctx, "storage_available", "fail", since)
 			}
 			Expect(failed.Result).To(Equal("fail"))
 			// The pattern runs on the camera's clock: on virtual time keep moving it on until the LED has

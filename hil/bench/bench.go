@@ -80,6 +80,9 @@ func Config(b *board.Board, frames camera.Sensor, opts Options) camera.Config {
 	if b.MotionIn != nil {
 		cfg.MotionInput = b.MotionIn
 	}
+	if b.ResetIn != nil {
+		cfg.ResetButton = b.ResetIn
+	}
 	if b.MicEnable != nil {
 		cfg.MicEnable = b.MicEnable
 	}

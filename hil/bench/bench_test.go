@@ -111,6 +111,8 @@ func TestConfigWiresTheBoard(t *testing.T) {
 	cfg := Config(opened, frames, Options{StateDir: "s", Model: camera.ModelIoT, Serial: "x", Clock: clk})
 	g.Expect(cfg.Sensor).To(BeIdenticalTo(frames))
 	g.Expect(cfg.MotionInput).To(BeIdenticalTo(opened.MotionIn))
+	g.Expect(opened.ResetIn).NotTo(BeNil(), "the virtual board has a reset button")
+	g.Expect(cfg.ResetButton).To(BeIdenticalTo(opened.ResetIn))
 	g.Expect(cfg.MicEnable).To(BeIdenticalTo(opened.MicEnable))
 	g.Expect(cfg.DebugEnable).To(BeIdenticalTo(opened.DebugEnable))
 	g.Expect(cfg.LED).To(BeIdenticalTo(opened.LED))
@@ -118,8 +120,9 @@ func TestConfigWiresTheBoard(t *testing.T) {
 	g.Expect(cfg.Dialer).NotTo(BeNil())
 
 	// A line the profile leaves out stays a nil interface, which the camera checks for.
-	opened.LED = nil
+	opened.LED, opened.ResetIn = nil, nil
 	g.Expect(Config(opened, frames, Options{}).LED).To(BeNil())
+	g.Expect(Config(opened, frames, Options{}).ResetButton).To(BeNil(), "a board without a button")
 }
 
 func TestStartFailureClosesWhatItWasGiven(t *testing.T) {

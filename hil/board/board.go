@@ -56,6 +56,8 @@ type Board struct {
 	Sensor *ov5640.Dev
 	// LED, MicEnable and DebugEnable are the camera's outputs; MotionIn is its input.
 	LED, MicEnable, DebugEnable, MotionIn gpio.PinIO
+	// ResetIn is the factory-reset button's input; nil on a board without one.
+	ResetIn gpio.PinIO
 	// Probes are the bench's lines by profile name.
 	Probes map[string]gpio.PinIO
 
@@ -100,8 +102,8 @@ func Open(p Profile, opts *Options) (*Board, error) {
 
 // findLines looks up the profile's lines and probes in gpioreg.
 func (b *Board) findLines() error {
-	lines := map[string]*gpio.PinIO{LineLED: &b.LED, LineMicEnable: &b.MicEnable, LineDebugEnable: &b.DebugEnable, LineMotionIn: &b.MotionIn}
-	for _, role := range LineRoles() {
+	lines := map[string]*gpio.PinIO{LineLED: &b.LED, LineMicEnable: &b.MicEnable, LineDebugEnable: &b.DebugEnable, LineMotionIn: &b.MotionIn, LineResetIn: &b.ResetIn}
+	for _, role := range b.Profile.Roles() {
 		pin, err := findPin(b.Profile.Lines[role], "line "+role)
 		if err != nil {
 			return err
@@ -138,6 +140,8 @@ func (b *Board) Line(name string) gpio.PinIO {
 		return b.DebugEnable
 	case LineMotionIn:
 		return b.MotionIn
+	case LineResetIn:
+		return b.ResetIn
 	}
 	return b.Probes[name]
 }

@@ -28,14 +28,44 @@ const (
 	LineMotionIn    = "motion_in"
 )
 
+// The bench's control lines, by their names in a profile's probes:, outputs of the harness host:
+// reset_button is wired to the camera's reset_in line beside its button (high = pressed), power
+// switches the board's supply (high = powered).
+const (
+	ProbeResetButton = "reset_button"
+	ProbePower       = "power"
+)
+
 // ProbeCardPower is the probe line that switches the camera's memory card's supply (high = powered):
 // an output of the bench, so that a card that vanishes, as a dead or pulled card does, is a fault a
 // bench can make on command. The virtual board's card follows it too.
 const ProbeCardPower = "card_power"
 
-// LineRoles lists the camera's line roles in the order a profile and a probe show them.
+// LineResetIn is the camera's factory-reset button, an input (high while pressed). It is optional:
+// a board without a button has no such line. On a bench the probe reset_button drives it.
+const LineResetIn = "reset_in"
+
+// LineRoles lists the camera's line roles every profile has, in the order a profile and a probe show
+// them.
 func LineRoles() []string {
 	return []string{LineLED, LineMicEnable, LineDebugEnable, LineMotionIn}
+}
+
+// OptionalLineRoles lists the camera's line roles a board may lack.
+func OptionalLineRoles() []string {
+	return []string{LineResetIn}
+}
+
+// Roles lists the camera's line roles this profile has: every one of LineRoles, then the optional
+// ones it names.
+func (p Profile) Roles() []string {
+	roles := LineRoles()
+	for _, r := range OptionalLineRoles() {
+		if _, ok := p.Lines[r]; ok {
+			roles = append(roles, r)
+		}
+	}
+	return roles
 }
 
 // SensorOV5640 is the one sensor model a profile can name today.
@@ -206,7 +236,7 @@ func (p Profile) Validate() error {
 		return bad("video", "must be a device path such as /dev/video0, not %q", p.Video)
 	}
 	used := map[string]string{}
-	for _, role := range LineRoles() {
+	for _, role := range p.Roles() {
 		gpio, ok := p.Lines[role]
 		if !ok {
 			return bad("lines."+role, "is missing")
@@ -219,9 +249,10 @@ func (p Profile) Validate() error {
 		}
 		used[gpio] = role
 	}
+	known := append(LineRoles(), OptionalLineRoles()...)
 	for role := range p.Lines {
-		if !slices.Contains(LineRoles(), role) {
-			return bad("lines."+role, "unknown line; the lines are %s", strings.Join(LineRoles(), ", "))
+		if !slices.Contains(known, role) {
+			return bad("lines."+role, "unknown line; the lines are %s", strings.Join(known, ", "))
 		}
 	}
 	if len(p.Probes) > maxProbes {
@@ -253,11 +284,11 @@ func (p Profile) ProbeNames() []string {
 	return names
 }
 
-// GPIOs lists every GPIO name the profile uses: the camera's lines in LineRoles order, then the probes
-// in name order.
+// GPIOs lists every GPIO name the profile uses: the camera's lines in Roles order, then the probes in
+// name order.
 func (p Profile) GPIOs() []string {
 	var out []string
-	for _, r := range LineRoles() {
+	for _, r := range p.Roles() {
 		out = append(out, p.Lines[r])
 	}
 	for _, n := range p.ProbeNames() {
@@ -372,7 +403,7 @@ func (w walker) profile(n *yaml.Node) (Profile, error) {
 			return Profile{}, err
 		}
 	}
-	if p.Lines, err = w.names(m["lines"], "lines", append([]string(nil), LineRoles()...)); err != nil {
+	if p.Lines, err = w.names(m["lines"], "lines", append(LineRoles(), OptionalLineRoles()...)); err != nil {
 		return Profile{}, err
 	}
 	if v := m["probes"]; v != nil {

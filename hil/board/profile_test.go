@@ -44,6 +44,22 @@ func TestParseGoodProfile(t *testing.T) {
 	g.Expect(p.I2C).To(Equal("1"), "a bus number, as i2creg.Open takes it")
 }
 
+func TestProfileMayNameAResetButton(t *testing.T) {
+	g := NewWithT(t)
+	p, err := Parse([]byte(goodYAML))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(p.Roles()).To(Equal(LineRoles()), "a board without a button")
+	p, err = Parse([]byte(strings.Replace(goodYAML, "  motion_in: GPIO23\n", "  motion_in: GPIO23\n  reset_in: GPIO4\n", 1)))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(p.Roles()).To(Equal(append(LineRoles(), LineResetIn)))
+	g.Expect(p.GPIOs()).To(Equal([]string{"GPIO17", "GPIO27", "GPIO22", "GPIO23", "GPIO4", "GPIO5"}))
+	_, err = Parse([]byte(strings.Replace(goodYAML, "  motion_in: GPIO23\n", "  motion_in: GPIO23\n  reset_in: GPIO5\n", 1)))
+	g.Expect(err).To(MatchError(ContainSubstring("GPIO5 is already used by reset_in")), "a button on a probe's wire")
+	bad := p
+	bad.Lines = map[string]string{"led": "GPIO17", "mic_enable": "GPIO27", "debug_enable": "GPIO22", "motion_in": "GPIO23", "reset": "GPIO4"}
+	g.Expect(bad.Validate()).To(MatchError(ContainSubstring("unknown line; the lines are led, mic_enable, debug_enable, motion_in, reset_in")))
+}
+
 func TestEmbeddedProfiles(t *testing.T) {
 	g := NewWithT(t)
 	names, err := fs.Glob(fixtures.Boards(), "*.yaml")
@@ -57,6 +73,8 @@ func TestEmbeddedProfiles(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(rpi.I2C).To(Equal("I2C1"))
 	g.Expect(rpi.Lines[LineLED]).To(Equal("GPIO17"))
+	g.Expect(rpi.Lines[LineResetIn]).To(Equal("GPIO4"), "the bench presses the camera's own button line")
+	g.Expect(sim.Roles()).To(ContainElement(LineResetIn))
 	g.Expect(rpi.Video).To(Equal("/dev/video0"))
 
 	path := filepath.Join(t.TempDir(), "mine.yaml")
@@ -129,7 +147,7 @@ func FuzzParse(f *testing.F) {
 		if err := p.Validate(); err != nil {
 			t.Fatalf("Parse accepted an invalid profile: %v", err)
 		}
-		if len(p.GPIOs()) != len(LineRoles())+len(p.Probes) {
+		if len(p.GPIOs()) != len(p.Lines)+len(p.Probes) || len(p.Roles()) != len(p.Lines) {
 			t.Fatalf("GPIOs %v do not cover the lines and probes", p.GPIOs())
 		}
 	})

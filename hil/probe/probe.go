@@ -165,7 +165,7 @@ func run(b *board.Board, cfg Config) (Report, error) {
 		return Report{}, fmt.Errorf("probe %s: %w", p.Name, err)
 	}
 	rep.State = st
-	for _, role := range board.LineRoles() {
+	for _, role := range p.Roles() {
 		rep.Lines = append(rep.Lines, level(role, p.Lines[role], b.Line(role)))
 	}
 	for _, name := range p.ProbeNames() {

@@ -26,12 +26,10 @@ import (
 // KindHIL is the Info.Kind of a bench target.
 const KindHIL = "hil"
 
-// The bench's control lines, by their names in a profile's probes:. Both are outputs of the harness
-// host: reset_button is wired across the camera board's reset button (high = pressed), power switches
-// the board's supply (high = powered).
+// The bench's control lines, by their names in a profile's probes: (see hil/board).
 const (
-	ProbeResetButton = "reset_button"
-	ProbePower       = "power"
+	ProbeResetButton = hilboard.ProbeResetButton
+	ProbePower       = hilboard.ProbePower
 )
 
 // LineProbes is the naming convention of the probe lines that mirror the camera's lines: the probe

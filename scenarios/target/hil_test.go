@@ -23,6 +23,9 @@ import (
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/gpio/gpiotest"
 
+	"vsslab/camera"
+	cameraclock "vsslab/camera/clock"
+	"vsslab/camera/users"
 	hilboard "vsslab/hil/board"
 	"vsslab/sim/card"
 	simclock "vsslab/sim/clock"
@@ -32,6 +35,12 @@ import (
 // benchWorld starts the reference camera on the virtual board, in-process, as `vsslab camera serve
 // --board sim:…` would on a bench, under GPIO names of its own so that no other test's board collides.
 func benchWorld(t *testing.T) (*world.World, hilboard.Profile) {
+	t.Helper()
+	return benchWorldWith(t, func(*world.Options) {})
+}
+
+// benchWorldWith is benchWorld with options of the test's own (a wall clock, a short button hold).
+func benchWorldWith(t *testing.T, edit func(*world.Options)) (*world.World, hilboard.Profile) {
 	t.Helper()
 	p := simBoard(t)
 	p.Name, p.I2C = "hil-test", "HILT_I2C"
@@ -43,10 +52,12 @@ func benchWorld(t *testing.T) (*world.World, hilboard.Profile) {
 		return out
 	}
 	p.Lines, p.Probes = rename(p.Lines), rename(p.Probes)
-	w, err := world.Start(world.Options{
+	o := world.Options{
 		StateDir: t.TempDir(), Model: "iot", Seed: 1, Clock: simclock.New(simclock.Epoch()),
 		HTTPS: "127.0.0.1:0", Board: &p,
-	})
+	}
+	edit(&o)
+	w, err := world.Start(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +141,16 @@ func TestHILReadsTheCameraOnTheVirtualBoard(t *testing.T) {
 	_, _, err = h.Line(hilboard.LineMotionIn)
 	g.Expect(err).To(MatchError(ContainSubstring(`no line "motion_in"`)))
 
-	// The sim profile has no reset button nor power switch: say what to wire.
+	// A bench without a reset button nor power switch: say what to wire. (The sim profile has no power
+	// switch; its reset button is left out here.)
+	unwired := p
+	unwired.Probes = map[string]string{}
+	for k, v := range p.Probes {
+		if k != hilboard.ProbeResetButton {
+			unwired.Probes[k] = v
+		}
+	}
+	h = openBench(t, HILOptions{Profile: unwired, BaseURL: w.Server.HTTPSURL(), Pin: h.CertificateSHA256(), Probes: sameWire(p)})
 	err = h.FactoryReset(ctx)
 	g.Expect(err).To(MatchError(ContainSubstring("has no reset_button line")))
 	g.Expect(err).To(MatchError(ContainSubstring("probes:")))
@@ -382,4 +402,33 @@ func TestHILPowerCardSwitchesTheCardsSupply(t *testing.T) {
 	g.Expect(bare.PowerCard(ctx, false)).To(MatchError(ContainSubstring("no card_power line")))
 	_, err = w.Card.List()
 	g.Expect(err).NotTo(HaveOccurred(), "and the card stays as it was")
+}
+
+func TestHILFactoryResetPressesTheCamerasOwnButton(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	// The reference camera on the virtual board, in real time, with a button it takes after 50 ms:
+	// the bench's reset_button probe is wired to the camera's reset_in line, as on a bench.
+	w, p := benchWorldWith(t, func(o *world.Options) {
+		o.Clock = cameraclock.System{}
+		o.ResetHold = 50 * time.Millisecond
+	})
+	old := w.Camera.CertificateSHA256()
+	h := openBench(t, HILOptions{Profile: p, BaseURL: w.Server.HTTPSURL(), Pin: old, Probes: sameWire(p),
+		ResetHold: 200 * time.Millisecond, Ready: 20 * time.Second})
+	_, err := w.Camera.SetPassword(camera.Actor{Name: "admin", Level: users.Admin, Source: "192.0.2.1"}, "admin", "Hil-Bench!2026-Owner")
+	g.Expect(err).NotTo(HaveOccurred())
+	d, err := w.Camera.Device()
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(d.FactoryState).To(BeFalse())
+
+	g.Expect(h.FactoryReset(ctx)).To(Succeed())
+	d, err = w.Camera.Device()
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(d.FactoryState).To(BeTrue(), "the button reset the camera")
+	g.Expect(h.CertificateSHA256()).To(Equal(w.Camera.CertificateSHA256()), "and the target pinned its new certificate")
+	g.Expect(h.CertificateSHA256()).NotTo(Equal(old))
+	edges := w.Board.Virtual.Pin(hilboard.LineResetIn).Edges()
+	g.Expect(edges).To(HaveLen(2), "one press of the camera's button")
+	g.Expect(edges[1].Time.Sub(edges[0].Time)).To(BeNumerically(">=", 200*time.Millisecond), "held for the target's ResetHold")
 }

@@ -80,6 +80,21 @@ func (b *Board) switchCard(sd *card.Card) error {
 	return nil
 }
 
+// wireResetButton wires the profile's reset_button probe to the camera's reset_in line, as a bench's
+// transistor beside the button is: whatever level the bench drives on the probe, the camera's button
+// line takes. Either end missing wires nothing.
+func (b *Board) wireResetButton() {
+	probe, button := b.Virtual.Pin(hilboard.ProbeResetButton), b.Virtual.Pin(hilboard.LineResetIn)
+	if probe == nil || button == nil {
+		return
+	}
+	probe.OnChange(func(l gpio.Level) {
+		// Refused only if the camera drove its own button line as an output, which it never does; a
+		// bench's transistor could not win against it either.
+		_ = button.Drive(l)
+	})
+}
+
 // wire gives the camera the board: frames from the virtual board's sensor (which follow the
 // registers the driver wrote), and the lines the opened board found by name.
 func (b *Board) wire(cfg *camera.Config, scene camera.Sensor) {
@@ -88,23 +103,29 @@ func (b *Board) wire(cfg *camera.Config, scene camera.Sensor) {
 		cfg.Sensor = panTiltHead{Sensor: b.Virtual.Frames, head: head}
 	}
 	cfg.MotionInput = b.Opened.MotionIn
+	if b.Opened.ResetIn != nil {
+		cfg.ResetButton = b.Opened.ResetIn
+	}
 	cfg.MicEnable = b.Opened.MicEnable
 	cfg.DebugEnable = b.Opened.DebugEnable
 	cfg.LED = b.Opened.LED
 }
 
-// halt halts the camera's motion input, as a board's GPIO driver does when the firmware stops: it
-// wakes the camera's WaitForEdge, which otherwise waits out its timeout on the board's clock, and a
-// virtual clock does not move while the camera closes. A nil Board halts nothing.
+// halt halts the camera's inputs (the motion input and the reset button), as a board's GPIO driver
+// does when the firmware stops: it wakes the camera's WaitForEdge, which otherwise waits out its
+// timeout on the board's clock, and a virtual clock does not move while the camera closes. A nil
+// Board halts nothing.
 func (b *Board) halt() error {
 	if b == nil {
 		return nil
 	}
-	if b.Opened.MotionIn == nil {
-		return nil
-	}
-	if err := b.Opened.MotionIn.Halt(); err != nil {
-		return fmt.Errorf("halt board %s motion input: %w", b.Virtual.Profile.Name, err)
+	for _, in := range []gpio.PinIO{b.Opened.MotionIn, b.Opened.ResetIn} {
+		if in == nil {
+			continue
+		}
+		if err := in.Halt(); err != nil {
+			return fmt.Errorf("halt board %s input %s: %w", b.Virtual.Profile.Name, in, err)
+		}
 	}
 	return nil
 }

@@ -61,6 +61,9 @@ type Options struct {
 	// Board, when set, runs the camera on the virtual board of this profile instead of straight on the
 	// scene sensor (see board.go): the hil-sim target, and `vsslab camera serve --board sim:…`.
 	Board *hilboard.Profile
+	// ResetHold is how long the camera's reset button (a Board's reset_in line) must be held;
+	// camera.DefaultResetHold when zero.
+	ResetHold time.Duration
 }
 
 // World is a running simulated camera.
@@ -144,6 +147,7 @@ func Start(opts Options) (*World, error) {
 		Card:        card.Medium{Card: sd},
 		Speaker:     spk,
 		MotionInput: line,
+		ResetHold:   opts.ResetHold,
 	}
 	var brd *Board
 	if opts.Board != nil {
@@ -151,6 +155,7 @@ func Start(opts Options) (*World, error) {
 			return nil, fmt.Errorf("start simulated world: %w", err)
 		}
 		brd.wire(&cfg, chart)
+		brd.wireResetButton()
 		if err := brd.switchCard(sd); err != nil {
 			return nil, errors.Join(fmt.Errorf("start simulated world: %w", err), brd.Close())
 		}
