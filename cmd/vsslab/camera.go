@@ -14,6 +14,7 @@ import (
 	"vsslab/hil/board"
 	"vsslab/hil/ov5640"
 	"vsslab/hil/probe"
+	"vsslab/hil/sdcard"
 	"vsslab/hil/v4l2"
 	"vsslab/sim/world"
 )
@@ -120,6 +121,13 @@ func serveOnRealBoard(p board.Profile, opts bench.Options) (*bench.Camera, error
 	}
 	if p.Video == "" {
 		return fail(fmt.Errorf("the profile names no video device (video:, e.g. /dev/video0): the camera's frames come from it"))
+	}
+	if p.Card != "" {
+		card, err := sdcard.Open(p.Card)
+		if err != nil {
+			return fail(err)
+		}
+		opts.Card = card
 	}
 	b, err := board.Open(p, &board.Options{Init: board.HostInit, Settle: func(d time.Duration) { <-clock.System{}.After(d) }})
 	if err != nil {

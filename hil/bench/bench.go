@@ -18,6 +18,7 @@ import (
 	"vsslab/camera/api"
 	"vsslab/camera/clock"
 	"vsslab/camera/rtsp"
+	"vsslab/camera/store"
 	"vsslab/camera/users"
 	"vsslab/hil/board"
 )
@@ -44,6 +45,9 @@ type Options struct {
 	Hosts []string
 	// Log receives the camera's server-side errors.
 	Log *slog.Logger
+	// Card is the memory card records go to (hil/sdcard on the profile's card mount point); nil on a
+	// board without one, where recording answers that there is no card.
+	Card store.Medium
 }
 
 // Camera is the reference camera running on a board.
@@ -57,10 +61,9 @@ type Camera struct {
 	frames     Frames
 }
 
-// Config is the camera's configuration on b: frames from frames, the motion input and the output
-// lines the board's profile names. The board has no microphone capture, card or speaker driver yet,
-// so the camera runs without them (it answers ErrNoCard for recording); its outbound connections go
-// straight to the network.
+// Config is the camera's configuration on b: frames from frames, the input and output lines the
+// board's profile names, and the card opts gives. The board has no microphone capture or speaker
+// driver yet, so the camera runs without them; its outbound connections go straight to the network.
 func Config(b *board.Board, frames camera.Sensor, opts Options) camera.Config {
 	hosts := opts.Hosts
 	if len(hosts) == 0 {
@@ -74,6 +77,9 @@ func Config(b *board.Board, frames camera.Sensor, opts Options) camera.Config {
 		Sensor:   frames,
 		Dialer:   &net.Dialer{Timeout: 30 * time.Second},
 		Hosts:    hosts,
+	}
+	if opts.Card != nil {
+		cfg.Card = opts.Card
 	}
 	// A nil gpio.PinIO must stay a nil interface in the camera's narrower ones: the camera checks
 	// for nil, and a typed nil would not be.

@@ -14,6 +14,7 @@ import (
 	"vsslab/camera"
 	"vsslab/fixtures"
 	"vsslab/hil/board"
+	"vsslab/hil/sdcard"
 	simboard "vsslab/sim/board"
 	simclock "vsslab/sim/clock"
 )
@@ -117,6 +118,10 @@ func TestConfigWiresTheBoard(t *testing.T) {
 	g.Expect(cfg.DebugEnable).To(BeIdenticalTo(opened.DebugEnable))
 	g.Expect(cfg.LED).To(BeIdenticalTo(opened.LED))
 	g.Expect(cfg.Hosts).To(Equal([]string{"localhost", "127.0.0.1", "::1"}))
+	g.Expect(cfg.Card).To(BeNil(), "no card given: the camera answers that it has none")
+	sd, err := sdcard.Open("/mnt/vsslab-card")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(Config(opened, frames, Options{Card: sd}).Card).To(BeIdenticalTo(sd))
 	g.Expect(cfg.Dialer).NotTo(BeNil())
 
 	// A line the profile leaves out stays a nil interface, which the camera checks for.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -83,6 +84,10 @@ type Profile struct {
 	// Video is the video device frames come from on a real board (/dev/video0); empty for none. The
 	// virtual board takes its frames from the simulated sensor and ignores it.
 	Video string
+	// Card is the mount point of the memory card the camera records to on a real board
+	// (/mnt/vsslab-card); empty for a board without one. The virtual board has the simulated world's
+	// card and ignores it.
+	Card string
 	// Lines maps each camera line role (LineRoles) to a GPIO name as gpioreg knows it ("GPIO17").
 	Lines map[string]string
 	// Probes maps the bench's probe and fault lines (probe_mic, card_power, …) to GPIO names.
@@ -116,6 +121,7 @@ var (
 	// periphRE is what a periph bus or pin name may be: no spaces, no ':' (i2creg refuses it).
 	periphRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 	videoRE  = regexp.MustCompile(`^/dev/[A-Za-z0-9_./-]{1,64}$`)
+	cardRE   = regexp.MustCompile(`^/[A-Za-z0-9_./-]{1,128}$`)
 )
 
 const (
@@ -234,6 +240,9 @@ func (p Profile) Validate() error {
 	}
 	if p.Video != "" && !videoRE.MatchString(p.Video) {
 		return bad("video", "must be a device path such as /dev/video0, not %q", p.Video)
+	}
+	if p.Card != "" && (!cardRE.MatchString(p.Card) || filepath.Clean(p.Card) != p.Card) {
+		return bad("card", "must be the card's mount point, an absolute directory such as /mnt/vsslab-card, not %q", p.Card)
 	}
 	used := map[string]string{}
 	for _, role := range p.Roles() {
@@ -369,7 +378,7 @@ func (w walker) text(n *yaml.Node, field string) (string, error) {
 }
 
 func (w walker) profile(n *yaml.Node) (Profile, error) {
-	m, _, err := w.mapping(n, "", []string{"!name", "!i2c", "!sensor", "video", "!lines", "probes"})
+	m, _, err := w.mapping(n, "", []string{"!name", "!i2c", "!sensor", "video", "card", "!lines", "probes"})
 	if err != nil {
 		return Profile{}, err
 	}
@@ -400,6 +409,11 @@ func (w walker) profile(n *yaml.Node) (Profile, error) {
 	p.Sensor.Addr = uint16(addr)
 	if v := m["video"]; v != nil {
 		if p.Video, err = w.text(v, "video"); err != nil {
+			return Profile{}, err
+		}
+	}
+	if v := m["card"]; v != nil {
+		if p.Card, err = w.text(v, "card"); err != nil {
 			return Profile{}, err
 		}
 	}

@@ -60,6 +60,23 @@ func TestProfileMayNameAResetButton(t *testing.T) {
 	g.Expect(bad.Validate()).To(MatchError(ContainSubstring("unknown line; the lines are led, mic_enable, debug_enable, motion_in, reset_in")))
 }
 
+func TestProfileNamesTheCardsMountPoint(t *testing.T) {
+	g := NewWithT(t)
+	withCard := func(card string) string {
+		return strings.Replace(goodYAML, "video: /dev/video0\n", "video: /dev/video0\ncard: "+card+"\n", 1)
+	}
+	p, err := Parse([]byte(withCard("/mnt/vsslab-card")))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(p.Card).To(Equal("/mnt/vsslab-card"))
+	for _, bad := range []string{"mnt/card", "/", "/mnt/../etc", "/mnt/card/", "'/mnt/a card'"} {
+		_, err := Parse([]byte(withCard(bad)))
+		var fe *FieldError
+		g.Expect(errors.As(err, &fe)).To(BeTrue(), "%q: %v", bad, err)
+		g.Expect(fe.Field).To(Equal("card"), "%q", bad)
+		g.Expect(fe.Line).To(Equal(7), "%q", bad)
+	}
+}
+
 func TestEmbeddedProfiles(t *testing.T) {
 	g := NewWithT(t)
 	names, err := fs.Glob(fixtures.Boards(), "*.yaml")
@@ -76,6 +93,7 @@ func TestEmbeddedProfiles(t *testing.T) {
 	g.Expect(rpi.Lines[LineResetIn]).To(Equal("GPIO4"), "the bench presses the camera's own button line")
 	g.Expect(sim.Roles()).To(ContainElement(LineResetIn))
 	g.Expect(rpi.Video).To(Equal("/dev/video0"))
+	g.Expect(rpi.Card).To(Equal("/mnt/vsslab-card"))
 
 	path := filepath.Join(t.TempDir(), "mine.yaml")
 	g.Expect(os.WriteFile(path, []byte(goodYAML), 0o644)).To(Succeed())
