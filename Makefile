@@ -29,13 +29,15 @@ run: build
 	exit $$status
 
 # Every test: formatting, vet, unit tests beside the code, the scenario suites on both models, and the
-# parity runs on the virtual board (hil-sim, iot) and in a container (skipped without a Docker
-# engine), without the slow-labelled spec, to keep CI time down.
+# parity runs on the virtual board (hil-sim, iot), through the bench target on the virtual board
+# (bench-sim, in real time) and in a container (skipped without a Docker engine), without the
+# slow-labelled spec, to keep CI time down.
 test: fmt-check vet
 	$(GO) test -count=1 ./...
 	$(MAKE) race
 	VSSLAB_MODEL=move $(GO) test -count=1 ./scenarios/
 	VSSLAB_TARGET=hil-sim $(GO) test -count=1 ./scenarios/ -ginkgo.label-filter='!slow'
+	VSSLAB_TARGET=bench-sim $(GO) test -count=1 ./scenarios/ -ginkgo.label-filter='!slow'
 	VSSLAB_TARGET=container $(GO) test -count=1 ./scenarios/ -ginkgo.label-filter='!slow'
 
 # The unit tests of the camera, the simulated world, the board drivers and the targets under the race

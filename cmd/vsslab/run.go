@@ -35,8 +35,8 @@ Exit code: 0 when nothing failed, 1 when a requirement failed, 2 on a usage or i
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Target, "target", "sim", "camera under test: sim (the in-process reference camera on the simulated world), hil-sim (the same camera on the virtual board), container (this program's camera in a container image, on a Docker engine) or hil:FILE (a camera on a bench board, FILE its profile; needs --camera and --pin)")
-	f.StringVar(&o.Board, "board", "", "hil-sim's board profile, a FILE or an embedded NAME (default sim-ov5640)")
+	f.StringVar(&o.Target, "target", "sim", "camera under test: sim (the in-process reference camera on the simulated world), hil-sim (the same camera on the virtual board), bench-sim (the bench target driving that camera in real time: a bench rehearsed without hardware), container (this program's camera in a container image, on a Docker engine) or hil:FILE (a camera on a bench board, FILE its profile; needs --camera and --pin)")
+	f.StringVar(&o.Board, "board", "", "hil-sim's or bench-sim's board profile, a FILE or an embedded NAME (default sim-ov5640)")
 	f.StringVar(&o.Camera, "camera", "", "hil:FILE: the bench camera's HTTPS base URL, e.g. https://10.0.0.5:8443 (\"https\" on its ready line)")
 	f.StringVar(&o.Pin, "pin", "", "hil:FILE: the SHA-256 of the bench camera's certificate in hex (\"cert_sha256\" on its ready line)")
 	f.StringVar(&o.CameraHTTP, "camera-http", "", "hil:FILE: the bench camera's plain-HTTP base URL, if it opens one (\"http\" on its ready line)")

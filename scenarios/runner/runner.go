@@ -186,11 +186,11 @@ func (o *Options) check() error {
 		return &UsageError{Msg: fmt.Sprintf("--camera, --pin, --camera-http and --rtsp name a bench camera: they need --target %sFILE, not %s", target.HILPrefix, o.Target)}
 	}
 	switch {
-	case o.Target != target.KindSim && o.Target != target.KindHILSim && o.Target != target.KindContainer && !strings.HasPrefix(o.Target, target.HILPrefix):
-		return &UsageError{Msg: fmt.Sprintf("unknown target %q: use %s (the in-process reference camera), %s (the same camera on the virtual board), %s (the camera in a container) or %sFILE (a bench)",
-			o.Target, target.KindSim, target.KindHILSim, target.KindContainer, target.HILPrefix)}
-	case o.Board != "" && o.Target != target.KindHILSim:
-		return &UsageError{Msg: fmt.Sprintf("--board %s needs --target %s (a bench's profile goes in --target %sFILE)", o.Board, target.KindHILSim, target.HILPrefix)}
+	case o.Target != target.KindSim && o.Target != target.KindHILSim && o.Target != target.KindBenchSim && o.Target != target.KindContainer && !strings.HasPrefix(o.Target, target.HILPrefix):
+		return &UsageError{Msg: fmt.Sprintf("unknown target %q: use %s (the in-process reference camera), %s (the same camera on the virtual board), %s (the bench target on the virtual board), %s (the camera in a container) or %sFILE (a bench)",
+			o.Target, target.KindSim, target.KindHILSim, target.KindBenchSim, target.KindContainer, target.HILPrefix)}
+	case o.Board != "" && o.Target != target.KindHILSim && o.Target != target.KindBenchSim:
+		return &UsageError{Msg: fmt.Sprintf("--board %s needs --target %s or %s (a bench's profile goes in --target %sFILE)", o.Board, target.KindHILSim, target.KindBenchSim, target.HILPrefix)}
 	}
 	if o.Model == "" && !o.bench() {
 		o.Model = "iot"

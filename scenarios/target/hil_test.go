@@ -141,12 +141,11 @@ func TestHILReadsTheCameraOnTheVirtualBoard(t *testing.T) {
 	_, _, err = h.Line(hilboard.LineMotionIn)
 	g.Expect(err).To(MatchError(ContainSubstring(`no line "motion_in"`)))
 
-	// A bench without a reset button nor power switch: say what to wire. (The sim profile has no power
-	// switch; its reset button is left out here.)
+	// A bench without a reset button nor power switch: say what to wire.
 	unwired := p
 	unwired.Probes = map[string]string{}
 	for k, v := range p.Probes {
-		if k != hilboard.ProbeResetButton {
+		if k != hilboard.ProbeResetButton && k != hilboard.ProbePower {
 			unwired.Probes[k] = v
 		}
 	}
@@ -404,7 +403,7 @@ func TestHILPowerCardSwitchesTheCardsSupply(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred(), "and the card stays as it was")
 }
 
-func TestHILFactoryResetPressesTheCamerasOwnButton(t *testing.T) {
+func TestHILPressesTheCamerasButtonAndSwitchesItsPower(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	// The reference camera on the virtual board, in real time, with a button it takes after 50 ms:
@@ -415,7 +414,7 @@ func TestHILFactoryResetPressesTheCamerasOwnButton(t *testing.T) {
 	})
 	old := w.Camera.CertificateSHA256()
 	h := openBench(t, HILOptions{Profile: p, BaseURL: w.Server.HTTPSURL(), Pin: old, Probes: sameWire(p),
-		ResetHold: 200 * time.Millisecond, Ready: 20 * time.Second})
+		ResetHold: 200 * time.Millisecond, PowerOff: 100 * time.Millisecond, Ready: 20 * time.Second})
 	_, err := w.Camera.SetPassword(camera.Actor{Name: "admin", Level: users.Admin, Source: "192.0.2.1"}, "admin", "Hil-Bench!2026-Owner")
 	g.Expect(err).NotTo(HaveOccurred())
 	d, err := w.Camera.Device()
@@ -431,4 +430,22 @@ func TestHILFactoryResetPressesTheCamerasOwnButton(t *testing.T) {
 	edges := w.Board.Virtual.Pin(hilboard.LineResetIn).Edges()
 	g.Expect(edges).To(HaveLen(2), "one press of the camera's button")
 	g.Expect(edges[1].Time.Sub(edges[0].Time)).To(BeNumerically(">=", 200*time.Millisecond), "held for the target's ResetHold")
+
+	// The power switch: off, then on, and the camera starts again from what it stored, under the same
+	// certificate.
+	pinned := h.CertificateSHA256()
+	g.Expect(h.PowerCycle(ctx)).To(Succeed())
+	g.Expect(h.CertificateSHA256()).To(Equal(pinned), "a power cut keeps the camera's identity")
+	entries, err := w.Camera.Audit(0)
+	g.Expect(err).NotTo(HaveOccurred())
+	var sources []string
+	for _, e := range entries {
+		if e.Action == "system.reboot" || e.Action == "system.factory_reset" {
+			sources = append(sources, e.Action+" by "+e.Source)
+		}
+	}
+	g.Expect(sources).To(Equal([]string{"system.factory_reset by reset button", "system.reboot by power"}))
+	power := w.Board.Virtual.Pin(hilboard.ProbePower).Edges()
+	g.Expect(power).To(HaveLen(3), "on at start, off, on")
+	g.Expect(power[2].Time.Sub(power[1].Time)).To(BeNumerically(">=", 100*time.Millisecond), "off for the target's PowerOff")
 }

@@ -29,8 +29,8 @@ var ErrNotImplemented = errors.New("not implemented on this build")
 // certificate pin: OpenHIL takes them.
 var ErrNeedsCamera = errors.New("a bench target needs the camera's address and certificate pin")
 
-// Open starts the target of a kind in dir: "sim", "hil-sim" (on the virtual board of profile board, a
-// file or an embedded fixtures/boards name; DefaultSimBoard when empty), "container" (the camera
+// Open starts the target of a kind in dir: "sim", "hil-sim" and "bench-sim" (on the virtual board of
+// profile board, a file or an embedded fixtures/boards name; DefaultSimBoard when empty), "container" (the camera
 // built from this module's source and run in a container; OpenContainer takes a binary) or
 // "hil:FILE". A board with a kind that has none is an error, so that a run never silently ignores
 // the bench it was given.
@@ -38,28 +38,31 @@ func Open(kind, board, dir, model string, seed int64) (Target, error) {
 	switch {
 	case kind == KindContainer:
 		if board != "" {
-			return nil, fmt.Errorf("%w: a board (%q) needs --target %s", ErrUnknownKind, board, KindHILSim)
+			return nil, fmt.Errorf("%w: a board (%q) needs --target %s or %s", ErrUnknownKind, board, KindHILSim, KindBenchSim)
 		}
 		return NewContainer(context.Background(), ContainerOptions{Model: model, Seed: seed, Dir: dir})
 	case kind == KindSim || kind == "":
 		if board != "" {
-			return nil, fmt.Errorf("%w: a board (%q) needs --target %s", ErrUnknownKind, board, KindHILSim)
+			return nil, fmt.Errorf("%w: a board (%q) needs --target %s or %s", ErrUnknownKind, board, KindHILSim, KindBenchSim)
 		}
 		return NewSim(dir, model, seed)
-	case kind == KindHILSim:
+	case kind == KindHILSim || kind == KindBenchSim:
 		if board == "" {
 			board = DefaultSimBoard
 		}
 		p, err := hilboard.LoadFile(board)
 		if err != nil {
-			return nil, fmt.Errorf("hil-sim target: board profile: %w", err)
+			return nil, fmt.Errorf("%s target: board profile: %w", kind, err)
+		}
+		if kind == KindBenchSim {
+			return NewBenchSim(dir, model, seed, p)
 		}
 		return NewHILSim(dir, model, seed, p)
 	case strings.HasPrefix(kind, HILPrefix):
 		return nil, fmt.Errorf("target %s: %w: open it with OpenHIL (vsslab run --camera URL --pin HEX); see docs/bench.md", kind, ErrNeedsCamera)
 	}
-	return nil, fmt.Errorf("%w %q: use %s (the in-process reference camera), %s (the same camera on the virtual board), %s (the camera in a container) or %sFILE (a bench)",
-		ErrUnknownKind, kind, KindSim, KindHILSim, KindContainer, HILPrefix)
+	return nil, fmt.Errorf("%w %q: use %s (the in-process reference camera), %s (the same camera on the virtual board), %s (the bench target on the virtual board), %s (the camera in a container) or %sFILE (a bench)",
+		ErrUnknownKind, kind, KindSim, KindHILSim, KindBenchSim, KindContainer, HILPrefix)
 }
 
 // OpenHIL opens the bench target kind "hil:FILE" (FILE a profile file or an embedded fixtures/boards

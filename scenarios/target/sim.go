@@ -81,13 +81,8 @@ func newSim(kind, dir, model string, seed int64, board *hilboard.Profile) (*Sim,
 		return nil, fmt.Errorf("%s target: %w", kind, err)
 	}
 	stateDir := filepath.Join(flash, "camera-state")
-	s := &Sim{kind: kind, model: model, seed: seed, dir: stateDir, clk: simclock.New(simclock.Epoch()), cardCapacity: -1, board: board, cleanup: cleanup,
-		host: "127.0.0.1"}
-	if own, err := ownLoopback(); err == nil {
-		if control, err := ownLoopback(); err == nil && control != own {
-			s.host, s.control = own, control
-		}
-	}
+	s := &Sim{kind: kind, model: model, seed: seed, dir: stateDir, clk: simclock.New(simclock.Epoch()), cardCapacity: -1, board: board, cleanup: cleanup}
+	s.host, s.control = ownAddresses()
 	if err := s.start(); err != nil {
 		return nil, err
 	}
@@ -129,6 +124,19 @@ func (s *Sim) start() error {
 		w.Card.Eject()
 	}
 	return nil
+}
+
+// ownAddresses picks the loopback address an in-process camera alone listens on and a control address
+// nobody binds (see ScanHost); 127.0.0.1 and "" where the system gives no address of its own.
+func ownAddresses() (host, control string) {
+	own, err := ownLoopback()
+	if err != nil {
+		return "127.0.0.1", ""
+	}
+	if control, err = ownLoopback(); err != nil || control == own {
+		return "127.0.0.1", ""
+	}
+	return own, control
 }
 
 // ownLoopback picks an address of its own in 127.64.0.0/10 (the whole of 127.0.0.0/8 is the

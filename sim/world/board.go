@@ -8,6 +8,7 @@ import (
 
 	"vsslab/camera"
 	"vsslab/camera/ptz"
+	"vsslab/camera/users"
 	hilboard "vsslab/hil/board"
 	simboard "vsslab/sim/board"
 	"vsslab/sim/card"
@@ -93,6 +94,28 @@ func (b *Board) wireResetButton() {
 		// bench's transistor could not win against it either.
 		_ = button.Drive(l)
 	})
+}
+
+// switchPower has the camera start again when the bench switches the profile's power line off and on
+// (a relay in the board's supply). The line starts high, the supply on. The virtual board's camera is
+// a process of the harness, so a power cut is its reboot from what it stored: what was not persisted
+// is gone and streams end, as after a cut, but the camera does not stop answering while the line is
+// low.
+func (b *Board) switchPower(cam *camera.Camera) error {
+	p := b.Virtual.Pin(hilboard.ProbePower)
+	if p == nil {
+		return nil
+	}
+	if err := p.Drive(gpio.High); err != nil {
+		return fmt.Errorf("switch the board's supply on: %w", err)
+	}
+	p.OnChange(func(l gpio.Level) {
+		if l == gpio.High {
+			// An error halts the camera, which then answers every request with it: what a bench sees.
+			_ = cam.Reboot(camera.Actor{Name: "system", Level: users.Admin, Source: "power"})
+		}
+	})
+	return nil
 }
 
 // wire gives the camera the board: frames from the virtual board's sensor (which follow the

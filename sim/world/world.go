@@ -165,6 +165,11 @@ func Start(opts Options) (*World, error) {
 	if err != nil {
 		return nil, errors.Join(err, brd.Close())
 	}
+	if brd != nil {
+		if err := brd.switchPower(cam); err != nil {
+			return nil, errors.Join(fmt.Errorf("start simulated world: %w", err), cam.Close(), brd.Close())
+		}
+	}
 	srv, err := api.Listen(cam, opts.HTTPS, opts.HTTP, opts.Log)
 	if err != nil {
 		return nil, errors.Join(err, cam.Close(), brd.Close())
