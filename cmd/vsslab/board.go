@@ -11,6 +11,7 @@ import (
 	"vsslab/camera/clock"
 	"vsslab/hil/board"
 	"vsslab/hil/probe"
+	"vsslab/hil/v4l2"
 	simboard "vsslab/sim/board"
 )
 
@@ -51,6 +52,9 @@ Without a board it fails with exit code 2 and says what is missing; see docs/ben
 				cfg.Frames = sim.Frames
 			} else {
 				cfg.Open = board.Options{Init: board.HostInit, Settle: func(d time.Duration) { <-clock.System{}.After(d) }}
+				cfg.OpenFrames = func(device string, w, h int) (probe.FrameSource, error) {
+					return v4l2.Open(device, w, h, clock.System{})
+				}
 			}
 			var trace bytes.Buffer
 			if recordPath != "" {

@@ -56,11 +56,20 @@ type Config struct {
 	Profile board.Profile
 	// Open is passed to board.Open (HostInit and a settle wait for a real board).
 	Open board.Options
-	// Frames delivers the sensor's frames: the virtual board's frame source. nil on a real board:
-	// V4L2 capture is not implemented yet, and the report says so instead of a frame.
+	// Frames delivers the sensor's frames: the virtual board's frame source. nil on a real board,
+	// whose frames come through OpenFrames.
 	Frames camera.Sensor
+	// OpenFrames opens the profile's video device at the sensor's output size, once the sensor
+	// streams (V4L2 on a real board); the probe captures one frame and closes it.
+	OpenFrames func(device string, w, h int) (FrameSource, error)
 	// Record, if set, receives the I2C trace of the probe (hil/trace format).
 	Record io.Writer
+}
+
+// FrameSource is a video device the probe opened: frames until Close.
+type FrameSource interface {
+	camera.Sensor
+	Close() error
 }
 
 // LineLevel is one line as the probe read it.
@@ -171,14 +180,24 @@ func run(b *board.Board, cfg Config) (Report, error) {
 	for _, name := range p.ProbeNames() {
 		rep.Probes = append(rep.Probes, level(name, p.Probes[name], b.Line(name)))
 	}
-	if cfg.Frames == nil {
-		rep.FrameNote = "not captured: V4L2 capture is not implemented yet"
-		if p.Video != "" {
-			rep.FrameNote += " (" + p.Video + ")"
+	frames := cfg.Frames
+	if frames == nil {
+		switch {
+		case p.Video == "":
+			rep.FrameNote = "not captured: the profile names no video device (video:)"
+			return rep, nil
+		case cfg.OpenFrames == nil:
+			rep.FrameNote = "not captured: no way to open " + p.Video + " was given"
+			return rep, nil
 		}
-		return rep, nil
+		src, err := cfg.OpenFrames(p.Video, st.Width, st.Height)
+		if err != nil {
+			return Report{}, fmt.Errorf("probe %s: %w", p.Name, err)
+		}
+		defer src.Close()
+		frames = src
 	}
-	f, err := cfg.Frames.Capture()
+	f, err := frames.Capture()
 	if err != nil {
 		return Report{}, fmt.Errorf("probe %s: capture a frame: %w", p.Name, err)
 	}

@@ -2,6 +2,7 @@ package probe_test
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 	"periph.io/x/conn/v3/gpio"
 
+	"vsslab/camera"
 	"vsslab/fixtures"
 	"vsslab/hil/board"
 	"vsslab/hil/ov5640"
@@ -79,9 +81,37 @@ func TestRunOnTheVirtualBoard(t *testing.T) {
 	g.Expect(out.String()).To(MatchRegexp(`frame:   1280x720, mean luma \d+\.\d, min \d+, max \d+\n`))
 	g.Expect(out.String()).To(MatchRegexp(`  led +PROBE_SIM_GPIO17 +Low`))
 
-	// Without frames (a real board today) the report says why there is no frame.
+	// A profile without a video device: the report says why there is no frame.
 	rep, err = probe.Run(probe.Config{Profile: p})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(rep.Frame).To(BeNil())
-	g.Expect(rep.FrameNote).To(ContainSubstring("V4L2 capture is not implemented"))
+	g.Expect(rep.FrameNote).To(ContainSubstring("names no video device"))
+
+	// A real board's frames come from its video device, opened once the sensor streams, at the
+	// sensor's output size, and closed again.
+	p.Video = "/dev/video9"
+	src := &closingFrames{Sensor: sim.Frames}
+	var opened []any
+	rep, err = probe.Run(probe.Config{Profile: p, OpenFrames: func(device string, w, h int) (probe.FrameSource, error) {
+		opened = append(opened, device, w, h, sim.Model.Status().Streaming)
+		return src, nil
+	}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(opened).To(Equal([]any{"/dev/video9", 1280, 720, true}))
+	g.Expect(rep.Frame).NotTo(BeNil())
+	g.Expect(rep.Frame.Width).To(Equal(1280))
+	g.Expect(src.closed).To(BeTrue())
+	_, err = probe.Run(probe.Config{Profile: p, OpenFrames: func(string, int, int) (probe.FrameSource, error) {
+		return nil, errors.New("open /dev/video9: no such device")
+	}})
+	g.Expect(err).To(MatchError(ContainSubstring("no such device")))
+	g.Expect(sim.Model.Status().PoweredDown).To(BeTrue(), "a failed capture still leaves the sensor powered down")
 }
+
+// closingFrames is a frame source that records its Close.
+type closingFrames struct {
+	camera.Sensor
+	closed bool
+}
+
+func (c *closingFrames) Close() error { c.closed = true; return nil }
