@@ -294,6 +294,12 @@ func (c *Camera) boot() error {
 	}
 	c.rec.reset()
 	st, err := c.openStore()
+	if cardUnavailable(err) {
+		// A camera boots without its card: live images, settings and monitoring work, recording
+		// answers ErrNoCard, and the storage test opens the store once the card answers (adoptCard).
+		c.record(system(), "storage.card_unavailable", "", "failed", map[string]string{"reason": err.Error()})
+		st, err = nil, nil
+	}
 	if err != nil {
 		return err
 	}

@@ -274,6 +274,7 @@ func (c *Camera) testStorage(s settings.Settings) (string, string) {
 	case took > time.Duration(s.Monitor.CardTimeout):
 		return ResultFail, fmt.Sprintf("card too slow: writing and reading 4 KiB took %v, more than %v", took.Round(time.Millisecond), time.Duration(s.Monitor.CardTimeout))
 	}
+	c.adoptCard()
 	return ResultOK, "card present and writable"
 }
 

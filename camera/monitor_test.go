@@ -62,3 +62,37 @@ func TestMonitorLogsACardFaultWithinItsIntervalAndItsRecovery(t *testing.T) {
 	g.Expect(kinds).To(ContainElements("storage_failure", "storage_recovered"))
 	g.Expect(withAction(entries(t, r.cam), "monitor.storage_failure")).NotTo(BeEmpty())
 }
+
+func TestACameraBootsWithoutItsCardAndRecordsOnceItIsBack(t *testing.T) {
+	g := NewWithT(t)
+	r := armedRig(t)
+	_, err := r.cam.PatchSettings(adminActor(), []byte(`{"monitor":{"storage_available":{"enabled":true,"interval":"1m"}}}`))
+	g.Expect(err).NotTo(HaveOccurred())
+
+	// The card is gone when the camera starts: it comes up all the same, and says so.
+	r.card.Eject()
+	g.Expect(r.cam.Reboot(adminActor())).To(Succeed())
+	d, err := r.cam.Device()
+	g.Expect(err).NotTo(HaveOccurred(), "the camera answers without its card")
+	g.Expect(d.Serial).NotTo(BeEmpty())
+	g.Expect(withAction(entries(t, r.cam), "storage.card_unavailable")).To(HaveLen(1))
+	e, err := r.cam.TriggerEvent(userActor(), "manual", camera.SourceAPI)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(e.Recorded).To(BeFalse(), "no card, no record")
+
+	// The card answers again: the next storage test finds it, and recording resumes without a reboot.
+	r.card.Insert()
+	due := r.clk.Now().Add(time.Minute)
+	g.Eventually(r.clk.Pending).Should(ContainElement(due), "the monitor waits for its next test")
+	g.Expect(r.clk.Advance(time.Minute)).To(Succeed())
+	g.Eventually(func() []string {
+		var got []string
+		for _, a := range withAction(entries(t, r.cam), "storage.card_available") {
+			got = append(got, a.Outcome)
+		}
+		return got
+	}).Should(Equal([]string{"ok"}), "the storage test adopted the card")
+	e, err = r.cam.TriggerEvent(userActor(), "manual", camera.SourceAPI)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(e.Recorded).To(BeTrue(), "recording resumed")
+}

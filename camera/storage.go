@@ -99,6 +99,36 @@ func (c *Camera) nasClientKey() (ssh.Signer, error) {
 	return ssh.NewSignerFromKey(ed25519.NewKeyFromSeed(b))
 }
 
+// cardUnavailable reports whether opening the record store failed on the card itself rather than on
+// the camera's keys.
+func cardUnavailable(err error) bool { return errors.Is(err, store.ErrCardUnavailable) }
+
+// adoptCard opens the record store on a card that was unavailable at boot and answers now (the
+// storage test found it writable), so recording resumes without a reboot. It does nothing while a
+// store is open or on a camera without a card slot; a failure is audited and retried at the next test.
+func (c *Camera) adoptCard() {
+	c.mu.Lock()
+	open := c.store != nil || c.cfg.Card == nil || c.halted != nil
+	c.mu.Unlock()
+	if open {
+		return
+	}
+	st, err := c.openStore()
+	if err != nil {
+		c.record(system(), "storage.card_available", "", "failed", map[string]string{"reason": err.Error()})
+		return
+	}
+	c.mu.Lock()
+	if c.store != nil || c.halted != nil {
+		c.mu.Unlock()
+		return // a reboot opened one meanwhile
+	}
+	c.store = st
+	c.mu.Unlock()
+	c.record(system(), "storage.card_available", "", "ok", nil)
+	c.kickNAS()
+}
+
 // storeOrErr returns the running store.
 func (c *Camera) storeOrErr() (*store.Store, error) {
 	if err := c.ready(); err != nil {

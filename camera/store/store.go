@@ -41,6 +41,10 @@ var (
 	ErrNotFound = errors.New("no such record")
 	// ErrExpired is a record past its deletion period: unreadable for good (DEL-1).
 	ErrExpired = errors.New("record past its deletion period")
+	// ErrCardUnavailable is Open failing on the medium itself (a card missing, unpowered or failing),
+	// not on the camera's keys: a camera boots without its card then, and opens the store when the
+	// card answers again.
+	ErrCardUnavailable = errors.New("card unavailable")
 )
 
 // Config is what a Store needs.
@@ -136,7 +140,7 @@ func Open(cfg Config) (*Store, []SetAside, error) {
 func (s *Store) scan() ([]SetAside, error) {
 	names, err := s.cfg.Medium.Names()
 	if err != nil {
-		return nil, fmt.Errorf("list card: %w", err)
+		return nil, fmt.Errorf("%w: list card: %w", ErrCardUnavailable, err)
 	}
 	var aside []SetAside
 	for _, name := range names {
@@ -146,7 +150,7 @@ func (s *Store) scan() ([]SetAside, error) {
 		}
 		b, err := s.cfg.Medium.Read(name)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", name, err)
+			return nil, fmt.Errorf("%w: read %s: %w", ErrCardUnavailable, name, err)
 		}
 		e, err := s.entryOf(name, gen, b)
 		if err != nil {

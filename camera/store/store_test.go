@@ -281,6 +281,24 @@ func TestFullCardDeletesNothing(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 }
 
+// goneCard is a medium that does not answer: a card missing or without power.
+type goneCard struct{ *memCard }
+
+func (goneCard) Names() ([]string, error) { return nil, errors.New("card removed") }
+
+func TestOpenTellsAMissingCardFromTheCamerasKeys(t *testing.T) {
+	g := NewWithT(t)
+	dir := t.TempDir()
+	_, _, err := Open(Config{Medium: goneCard{newMemCard()}, KeyDir: dir, DeviceKey: devKey, Random: seeded(1)})
+	g.Expect(err).To(MatchError(ErrCardUnavailable), "the camera boots without the card")
+	g.Expect(err).To(MatchError(ContainSubstring("card removed")))
+	card := newMemCard()
+	s, _ := openStore(t, card, dir)
+	g.Expect(s.SetKeyword(keyword, record.XTEA128)).To(Succeed())
+	_, _, err = Open(Config{Medium: card, KeyDir: dir, DeviceKey: bytes.Repeat([]byte{8}, DeviceKeyLen), Random: seeded(1)})
+	g.Expect(err).NotTo(MatchError(ErrCardUnavailable), "a key the camera cannot open is not the card's fault")
+}
+
 func TestTornRecordsAreSetAsideAtOpen(t *testing.T) {
 	g := NewWithT(t)
 	card, dir := newMemCard(), t.TempDir()
