@@ -60,24 +60,29 @@ func (b *Board) start(w, h int) error {
 }
 
 // switchCard has the card follow the profile's card_power probe line, when it names one: the bench
-// switching it low cuts the card's supply (the card is gone, as if pulled), high restores it. Until
-// the bench first drives the line the card is powered, as on a board whose switch is closed: the line
-// starts high.
+// switching it low cuts the card's supply (the card is gone, as if pulled), high restores it.
 func (b *Board) switchCard(sd *card.Card) error {
-	p := b.Virtual.Pin(hilboard.ProbeCardPower)
+	return b.supplySwitch(hilboard.ProbeCardPower, func(on bool) {
+		if on {
+			sd.Insert()
+		} else {
+			sd.Eject()
+		}
+	})
+}
+
+// supplySwitch closes the bench's supply switch on the probe line name (high: the supply is on, as on
+// a board whose switch was never opened) and has follow called with the supply's state at every
+// change of the line afterwards. A profile without the line wires nothing.
+func (b *Board) supplySwitch(name string, follow func(on bool)) error {
+	p := b.Virtual.Pin(name)
 	if p == nil {
 		return nil
 	}
 	if err := p.Drive(gpio.High); err != nil {
-		return fmt.Errorf("close the card's supply switch: %w", err)
+		return fmt.Errorf("close the %s switch: %w", name, err)
 	}
-	p.OnChange(func(l gpio.Level) {
-		if l == gpio.Low {
-			sd.Eject()
-		} else {
-			sd.Insert()
-		}
-	})
+	p.OnChange(func(l gpio.Level) { follow(l == gpio.High) })
 	return nil
 }
 
@@ -97,25 +102,16 @@ func (b *Board) wireResetButton() {
 }
 
 // switchPower has the camera start again when the bench switches the profile's power line off and on
-// (a relay in the board's supply). The line starts high, the supply on. The virtual board's camera is
-// a process of the harness, so a power cut is its reboot from what it stored: what was not persisted
-// is gone and streams end, as after a cut, but the camera does not stop answering while the line is
-// low.
+// (a relay in the board's supply). The virtual board's camera is a process of the harness, so a power
+// cut is its reboot from what it stored: what was not persisted is gone and streams end, as after a
+// cut, but the camera does not stop answering while the line is low.
 func (b *Board) switchPower(cam *camera.Camera) error {
-	p := b.Virtual.Pin(hilboard.ProbePower)
-	if p == nil {
-		return nil
-	}
-	if err := p.Drive(gpio.High); err != nil {
-		return fmt.Errorf("switch the board's supply on: %w", err)
-	}
-	p.OnChange(func(l gpio.Level) {
-		if l == gpio.High {
+	return b.supplySwitch(hilboard.ProbePower, func(on bool) {
+		if on {
 			// An error halts the camera, which then answers every request with it: what a bench sees.
 			_ = cam.Reboot(camera.Actor{Name: "system", Level: users.Admin, Source: "power"})
 		}
 	})
-	return nil
 }
 
 // wire gives the camera the board: frames from the virtual board's sensor (which follow the
